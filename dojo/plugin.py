@@ -1,0 +1,470 @@
+"""The pytest plugin: the path names the code under test; stages gate the run.
+
+``pytest --stage N katas/F`` runs the tests of stages 1..N in ``tests/F``
+against the learner's ``katas/F`` and records progress; ``solutions/F`` runs
+them against the reference; any other path is a plain run against the
+reference. See DESIGN.md, "The path names the code under test" and "Stage
+runs". Learner faults (syntax errors, stubs, infinite loops, ``sys.exit``)
+fail their own tests with a one-line reason and never stop the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from dojo.layout import LAST_STAGE, STAGES, Repo
+from dojo.loader import Implementation, ImplementationError, KataTimeout, MissingName
+from dojo.state import Progress, kata_home
+from dojo.summary import StageRow, render_table
+
+STAGE_FILE = re.compile(r"test_stage(\d+)\.py")
+
+# Options that run a subset of a stage's tests: such a run records nothing.
+NARROWING = {
+    "keyword": "-k",
+    "markexpr": "-m",
+    "deselect": "--deselect",
+    "lf": "--lf",
+    "stepwise": "--sw",
+    "maxfail": "-x/--maxfail",
+    "ignore": "--ignore",
+    "ignore_glob": "--ignore-glob",
+}
+
+
+def stage_number(text: str) -> int:
+    """argparse type of ``--stage``: an int from the first to the last stage."""
+    try:
+        stage = int(text)
+    except ValueError:
+        stage = 0
+    if stage not in STAGES:
+        raise argparse.ArgumentTypeError(
+            f"expected a stage number from {STAGES[0]} to {LAST_STAGE}, got {text!r}"
+        )
+    return stage
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kata", "kata dojo")
+    group.addoption(
+        "--stage",
+        type=stage_number,
+        default=None,
+        metavar="N",
+        help="run the tests of stages 1..N (a stage unlocks when the one before it passes).",
+    )
+    group.addoption(
+        "--ignore-lock",
+        action="store_true",
+        default=False,
+        help="run a locked stage anyway, as practice: such a run records nothing.",
+    )
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a run is about: one family, as learner code or as the reference."""
+
+    family: str
+    learner: bool
+
+    @property
+    def label(self) -> str:
+        return f"{'katas' if self.learner else 'solutions'}/{self.family}"
+
+
+@dataclass
+class Outcome:
+    """One test's result, folded over its setup, call and teardown reports."""
+
+    stage: int
+    state: str = "not run"  # passed | failed | not implemented | skipped | not run
+
+
+@dataclass
+class Dojo:
+    """Per-session state of the plugin, kept in ``config.stash``."""
+
+    repo: Repo
+    target: Target | None
+    stage: int | None
+    ignore_lock: bool
+    narrowed: list[str]
+    progress: Progress | None = None
+    notices: list[str] = field(default_factory=list)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    implementations: dict[tuple[str, bool], Implementation] = field(default_factory=dict)
+    result: list[str] = field(default_factory=list)
+
+    def implementation(self, family: str) -> Implementation:
+        """The code under test for ``family`` tests: learner's or reference."""
+        learner = self.target is not None and self.target.learner and self.target.family == family
+        key = (family, learner)
+        if key not in self.implementations:
+            if learner:
+                folder, name = self.repo.workspace(family), f"katas.{family}"
+            else:
+                folder, name = self.repo.solution(family), f"solutions.{family}"
+            self.implementations[key] = Implementation(folder, name, self.repo.relative(folder))
+        return self.implementations[key]
+
+    @property
+    def records(self) -> bool:
+        """Whether this run may unlock or record: a full, gated learner run."""
+        return (
+            self.target is not None
+            and self.target.learner
+            and not self.ignore_lock
+            and not self.narrowed
+        )
+
+
+DOJO = pytest.StashKey[Dojo]()
+TIMER = pytest.StashKey[bool]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _load_hypothesis_profile(config)
+    repo = Repo(config.rootpath)
+    target, paths_narrow = _target(config, repo)
+    dojo = Dojo(
+        repo=repo,
+        target=target,
+        stage=config.getoption("stage"),
+        ignore_lock=config.getoption("ignore_lock"),
+        narrowed=[flag for opt, flag in NARROWING.items() if config.getoption(opt, None)]
+        + (["a node id"] if paths_narrow else []),
+    )
+    config.stash[DOJO] = dojo
+    if target is None:
+        return
+    config.args = [str(repo.tests(target.family))]
+    if target.learner:
+        _gate(config, dojo)
+        if config.option.tbstyle == "auto":
+            config.option.tbstyle = "short"
+    elif dojo.stage is None:
+        dojo.stage = LAST_STAGE
+
+
+def _load_hypothesis_profile(config: pytest.Config) -> None:
+    """No deadline (machines are noisy), bounded examples; derandomized under CI."""
+    if config.getoption("hypothesis_profile", None):
+        return
+    from hypothesis import settings
+
+    settings.register_profile("dojo", deadline=None, max_examples=50, print_blob=False)
+    settings.register_profile("dojo-ci", settings.get_profile("dojo"), derandomize=True)
+    settings.load_profile("dojo-ci" if os.environ.get("CI") else "dojo")
+
+
+def _target(config: pytest.Config, repo: Repo) -> tuple[Target | None, bool]:
+    """The family path among the arguments, if any, and whether it names a node.
+
+    Raises ``pytest.UsageError`` for a path under ``katas/`` or ``solutions/``
+    that names no known family, or for a family path beside any other path.
+    """
+    families = repo.families()
+    targets: set[Target] = set()
+    others: list[str] = []
+    node_ids = False
+    for arg in config.args:
+        path_part, _, node = arg.partition("::")
+        path = Path(config.invocation_params.dir, path_part).resolve()
+        try:
+            parts = path.relative_to(repo.root).parts
+        except ValueError:
+            parts = ()
+        if not parts or parts[0] not in ("katas", "solutions"):
+            others.append(arg)
+            continue
+        known = ", ".join(families) or "none"
+        if len(parts) == 1:
+            raise pytest.UsageError(
+                f"Name one family: pytest {parts[0]}/{families[0] if families else 'F'} "
+                f"(families: {known})"
+            )
+        if parts[1] not in families:
+            raise pytest.UsageError(f"Unknown family {parts[1]!r} in {arg!r}; families: {known}")
+        targets.add(Target(parts[1], parts[0] == "katas"))
+        node_ids = node_ids or bool(node)
+    if not targets:
+        return None, False
+    if len(targets) > 1 or others:
+        named = ", ".join(sorted(config.args))
+        raise pytest.UsageError(
+            f"One family path per run, on its own: got {named}. "
+            f"Run each family separately, e.g. pytest --stage 1 {min(targets, key=str).label}"
+        )
+    return targets.pop(), node_ids
+
+
+def _gate(config: pytest.Config, dojo: Dojo) -> None:
+    """Refuse a locked stage; pick the stage; create the workspace if missing."""
+    assert dojo.target is not None
+    family, repo = dojo.target.family, dojo.repo
+    dojo.progress = Progress(kata_home(repo.root))
+    if dojo.progress.warning:
+        dojo.notices.append(f"Warning: {dojo.progress.warning}")
+    unlocked = dojo.progress.unlocked(family)
+    if dojo.stage is None:
+        dojo.stage = unlocked
+    elif dojo.stage > unlocked and not dojo.ignore_lock:
+        raise pytest.UsageError(
+            f"Stage {dojo.stage} of {family} is locked: pass stage {unlocked} first "
+            f"with `{_command(config, repo, family, unlocked)}`"
+        )
+    if not repo.workspace(family).exists():
+        repo.create_workspace(family)
+        dojo.notices.append(
+            f"Created {dojo.target.label}/ from the stage-1 starter: write your code in "
+            f"{dojo.target.label}/__init__.py"
+        )
+
+
+def _command(config: pytest.Config, repo: Repo, family: str, stage: int) -> str:
+    """The command that runs ``stage`` of ``family``, from where pytest was run."""
+    path = os.path.relpath(repo.workspace(family), config.invocation_params.dir)
+    return f"pytest --stage {stage} {Path(path).as_posix()}"
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    dojo = config.stash[DOJO]
+    if dojo.target is None:
+        return []
+    t = dojo.target
+    who = "your code" if t.learner else "the reference"
+    line = f"kata: {t.family}, stages 1-{dojo.stage}, testing {who} in {t.label}/"
+    if t.learner and dojo.ignore_lock:
+        line += " (practice run: --ignore-lock, nothing is recorded)"
+    return [line, *dojo.notices]
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Skip the test files of stages after the one being run, unseen."""
+    dojo = config.stash[DOJO]
+    match = STAGE_FILE.fullmatch(collection_path.name)
+    if dojo.stage is not None and match and int(match.group(1)) > dojo.stage:
+        return True
+    return None
+
+
+def item_stage(item: pytest.Item) -> int | None:
+    """The stage a test belongs to (its ``stage`` marker), or None."""
+    marker = item.get_closest_marker("stage")
+    return int(marker.args[0]) if marker else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the tests of stages 1..N (unstaged tests only in plain runs)."""
+    dojo = config.stash[DOJO]
+    if dojo.stage is None:
+        return
+    kept = []
+    for item in items:
+        stage = item_stage(item)
+        if stage is None and dojo.target is None:
+            kept.append(item)
+        elif stage is not None and stage <= dojo.stage:
+            kept.append(item)
+            dojo.outcomes[item.nodeid] = Outcome(stage)
+    items[:] = kept
+
+
+@pytest.fixture(scope="module")
+def impl(request: pytest.FixtureRequest) -> Implementation:
+    """The family package under test, by the path given to pytest.
+
+    Tests write ``impl.InMemoryDB(...)``: learner code for a ``katas/F`` run,
+    the reference otherwise. The family is the folder under ``tests/``.
+    """
+    dojo = request.config.stash[DOJO]
+    try:
+        family = request.path.relative_to(dojo.repo.root / "tests").parts[0]
+    except ValueError:
+        raise pytest.UsageError(
+            f"the impl fixture serves tests under tests/F, not {request.path}"
+        ) from None
+    return dojo.implementation(family)
+
+
+# --- per-test timeout ------------------------------------------------------
+# pytest-timeout resolves the timeout (ini, marker, --timeout); we only change
+# what it raises: KataTimeout, a BaseException hypothesis does not catch.
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_timeout_set_timer(item: pytest.Item, settings: object) -> bool | None:
+    method, seconds = getattr(settings, "method", None), getattr(settings, "timeout", 0)
+    if method != "signal" or threading.current_thread() is not threading.main_thread():
+        return None
+
+    def on_alarm(signum: int, frame: object) -> None:
+        raise KataTimeout(seconds)
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    item.stash[TIMER] = True
+    return True
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_timeout_cancel_timer(item: pytest.Item) -> bool | None:
+    if not item.stash.get(TIMER, False):
+        return None
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    del item.stash[TIMER]
+    return True
+
+
+# --- one-line reasons for learner faults -----------------------------------
+
+
+def fault(exc: BaseException) -> tuple[str, str] | None:
+    """``(kind, reason)`` for a fault with a one-line explanation, else None.
+
+    Hypothesis may report several failures as an exception group; it is one
+    fault when all of them are the same kind.
+    """
+    inner = getattr(exc, "exceptions", None)
+    if inner:
+        kinds = {fault(e) for e in inner}
+        return kinds.pop() if len(kinds) == 1 else None
+    if isinstance(exc, NotImplementedError):
+        return "not implemented", f"not implemented: {exc}" if str(exc) else "not implemented"
+    if isinstance(exc, KataTimeout):
+        return "failed", (
+            f"timed out after {exc.args[0]:g} s: an infinite loop, or a design far too "
+            "slow for this size"
+        )
+    if isinstance(exc, SystemExit):
+        return "failed", f"the code under test called sys.exit({exc.code!r})"
+    if isinstance(exc, (ImplementationError, MissingName)):
+        return "failed", str(exc)
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    found = fault(call.excinfo.value) if call.excinfo is not None else None
+    if found is not None:
+        # Report a pytest.fail(reason, pytrace=False) instead: one line, no
+        # traceback through the runner or hypothesis internals.
+        try:
+            pytest.fail(found[1], pytrace=False)
+        except pytest.fail.Exception:
+            call.excinfo = pytest.ExceptionInfo.from_current()
+    report = yield
+    outcome = item.config.stash[DOJO].outcomes.get(item.nodeid)
+    if outcome is not None:
+        if report.failed:
+            if outcome.state != "not implemented":
+                outcome.state = found[0] if found else "failed"
+        elif report.skipped and outcome.state == "not run":
+            outcome.state = "skipped"
+        elif report.when == "call" and report.passed and outcome.state == "not run":
+            outcome.state = "passed"
+    return report
+
+
+# --- end of run: record, then summarise --------------------------------------
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    dojo = session.config.stash[DOJO]
+    t = dojo.target
+    if t is None or not t.learner or session.config.option.collectonly:
+        return
+    assert dojo.stage is not None and dojo.progress is not None
+    unrun = [o for o in dojo.outcomes.values() if o.state == "not run"]
+    command = _command(session.config, dojo.repo, t.family, dojo.stage)
+    if dojo.ignore_lock:
+        dojo.result.append("Practice run (--ignore-lock): nothing recorded.")
+        return
+    if dojo.narrowed or unrun or exitstatus not in (0, 1):
+        why = f"narrowed by {', '.join(dojo.narrowed)}" if dojo.narrowed else "incomplete"
+        dojo.result.append(
+            f"This run was {why}, so it recorded nothing; `{command}` runs the whole stage."
+        )
+        return
+    for stage in range(1, dojo.stage + 1):
+        mine = [o for o in dojo.outcomes.values() if o.stage == stage]
+        dojo.progress.record(t.family, stage, sum(o.state == "passed" for o in mine), len(mine))
+    if all(o.state == "passed" for o in dojo.outcomes.values()):
+        dojo.result.extend(_passed_banner(session.config, dojo))
+    else:
+        dojo.result.append(
+            f"Stage {dojo.stage} is not passed yet. Spec: "
+            f"{dojo.repo.relative(dojo.repo.spec(t.family, dojo.stage))}"
+        )
+    try:
+        dojo.progress.save()
+    except OSError as exc:
+        dojo.result.append(f"Warning: could not save progress to {dojo.progress.path}: {exc}")
+
+
+def _passed_banner(config: pytest.Config, dojo: Dojo) -> list[str]:
+    assert dojo.target is not None and dojo.progress is not None and dojo.stage is not None
+    family, stage, repo = dojo.target.family, dojo.stage, dojo.repo
+    if stage == LAST_STAGE:
+        dojo.progress.unlock(family, stage)
+        return [
+            f"Stage {stage} passed: {family} is complete! Compare your code with the "
+            f"reference in {repo.relative(repo.solution(family))}/"
+        ]
+    if dojo.progress.unlock(family, stage + 1):
+        return [
+            f"Stage {stage} passed! Stage {stage + 1} is unlocked: read "
+            f"{repo.relative(repo.spec(family, stage + 1))},",
+            f"then run `{_command(config, repo, family, stage + 1)}`.",
+        ]
+    return [f"Stages 1-{stage} pass (stage {stage + 1} was already unlocked)."]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    dojo = terminalreporter.config.stash[DOJO]
+    t = dojo.target
+    if t is None or dojo.stage is None or terminalreporter.config.option.collectonly:
+        return
+    rows = []
+    for stage in STAGES:
+        mine = [o for o in dojo.outcomes.values() if o.stage == stage]
+        if stage <= dojo.stage:
+            counts = {s: sum(o.state == s for o in mine) for s in ("passed", "not implemented")}
+            failed = len(mine) - counts["passed"] - counts["not implemented"]
+            state = "passed" if mine and counts["passed"] == len(mine) else "failing"
+            rows.append(
+                StageRow(
+                    stage, counts["passed"], failed, counts["not implemented"], len(mine), state
+                )
+            )
+        else:
+            rows.append(StageRow(stage, state=_state_of_unrun(dojo, stage)))
+    terminalreporter.section(f"kata {t.family}: {t.label}/", sep="=")
+    for line in render_table(rows):
+        terminalreporter.write_line(line)
+    for line in dojo.result:
+        terminalreporter.write_line(line, bold=True)
+
+
+def _state_of_unrun(dojo: Dojo, stage: int) -> str:
+    """State of a stage this run did not include."""
+    assert dojo.target is not None
+    if not dojo.target.learner or dojo.progress is None:
+        return "not run"
+    family = dojo.target.family
+    if dojo.progress.passed(family, stage):
+        return "passed"
+    return "not started" if stage <= dojo.progress.unlocked(family) else "locked"
