@@ -279,6 +279,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         elif stage is not None and stage <= dojo.stage:
             kept.append(item)
             dojo.outcomes[item.nodeid] = Outcome(stage)
+            item.user_properties.append(("stage", stage))  # for --junitxml readers
     items[:] = kept
 
 

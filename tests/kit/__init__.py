@@ -1,0 +1,1 @@
+"""Self-checks of the kit: every family is complete, honest and hides later rounds."""
