@@ -225,7 +225,13 @@ def _gate(config: pytest.Config, dojo: Dojo) -> None:
             f"with `{_command(config, repo, family, unlocked)}`"
         )
     if not repo.workspace(family).exists():
-        repo.create_workspace(family)
+        try:
+            repo.create_workspace(family)
+        except OSError as exc:
+            raise pytest.UsageError(
+                f"Cannot create {dojo.target.label}/ from {repo.relative(repo.starter(family))}/: "
+                f"{exc}"
+            ) from None
         dojo.notices.append(
             f"Created {dojo.target.label}/ from the stage-1 starter: write your code in "
             f"{dojo.target.label}/__init__.py"
