@@ -136,19 +136,19 @@ TIMER = pytest.StashKey[bool]()
 def pytest_configure(config: pytest.Config) -> None:
     _load_hypothesis_profile(config)
     repo = Repo(config.rootpath)
-    target, paths_narrow = _target(config, repo)
+    target, selection = _target(config, repo)
     dojo = Dojo(
         repo=repo,
         target=target,
         stage=config.getoption("stage"),
         ignore_lock=config.getoption("ignore_lock"),
         narrowed=[flag for opt, flag in NARROWING.items() if config.getoption(opt, None)]
-        + (["a node id"] if paths_narrow else []),
+        + (["naming tests"] if selection else []),
     )
     config.stash[DOJO] = dojo
     if target is None:
         return
-    config.args = [str(repo.tests(target.family))]
+    config.args = selection or [str(repo.tests(target.family))]
     if target.learner:
         _gate(config, dojo)
         if config.option.tbstyle == "auto":
@@ -168,16 +168,19 @@ def _load_hypothesis_profile(config: pytest.Config) -> None:
     settings.load_profile("dojo-ci" if os.environ.get("CI") else "dojo")
 
 
-def _target(config: pytest.Config, repo: Repo) -> tuple[Target | None, bool]:
-    """The family path among the arguments, if any, and whether it names a node.
+def _target(config: pytest.Config, repo: Repo) -> tuple[Target | None, list[str]]:
+    """The family path among the arguments, if any, and the tests it selects.
 
-    Raises ``pytest.UsageError`` for a path under ``katas/`` or ``solutions/``
-    that names no known family, or for a family path beside any other path.
+    Beside ``katas/F`` or ``solutions/F`` the arguments may name tests of the
+    same family (``tests/F/test_stage1.py::test_x``) to run only those; with
+    none, the run is the whole of ``tests/F``. Raises ``pytest.UsageError`` for
+    a path that names no known family, a node id on a family path, two family
+    paths, or a family path beside anything else.
     """
     families = repo.families()
+    known = ", ".join(families) or "none"
     targets: set[Target] = set()
-    others: list[str] = []
-    node_ids = False
+    others: dict[str, tuple[str, ...]] = {}
     for arg in config.args:
         path_part, _, node = arg.partition("::")
         path = Path(config.invocation_params.dir, path_part).resolve()
@@ -186,9 +189,8 @@ def _target(config: pytest.Config, repo: Repo) -> tuple[Target | None, bool]:
         except ValueError:
             parts = ()
         if not parts or parts[0] not in ("katas", "solutions"):
-            others.append(arg)
+            others[arg] = parts
             continue
-        known = ", ".join(families) or "none"
         if len(parts) == 1:
             raise pytest.UsageError(
                 f"Name one family: pytest {parts[0]}/{families[0] if families else 'F'} "
@@ -196,17 +198,24 @@ def _target(config: pytest.Config, repo: Repo) -> tuple[Target | None, bool]:
             )
         if parts[1] not in families:
             raise pytest.UsageError(f"Unknown family {parts[1]!r} in {arg!r}; families: {known}")
-        targets.add(Target(parts[1], parts[0] == "katas"))
-        node_ids = node_ids or bool(node)
+        target = Target(parts[1], parts[0] == "katas")
+        if node:
+            raise pytest.UsageError(
+                f"{arg!r}: a family path takes no node id. To run some tests, add -k "
+                f"NAME, or name them: pytest {target.label} tests/{target.family}/FILE::TEST"
+            )
+        targets.add(target)
     if not targets:
-        return None, False
-    if len(targets) > 1 or others:
+        return None, []
+    target = min(targets, key=str)
+    stray = [arg for arg, parts in others.items() if parts[:2] != ("tests", target.family)]
+    if len(targets) > 1 or stray:
         named = ", ".join(sorted(config.args))
         raise pytest.UsageError(
-            f"One family path per run, on its own: got {named}. "
-            f"Run each family separately, e.g. pytest --stage 1 {min(targets, key=str).label}"
+            f"One family path per run, beside only tests of that family: got {named}. "
+            f"Run each family separately, e.g. pytest --stage 1 {target.label}"
         )
-    return targets.pop(), node_ids
+    return target, list(others)
 
 
 def _gate(config: pytest.Config, dojo: Dojo) -> None:
@@ -287,6 +296,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             dojo.outcomes[item.nodeid] = Outcome(stage)
             item.user_properties.append(("stage", stage))  # for --junitxml readers
     items[:] = kept
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Tests deselected by -k, -m or --deselect do not count in the table."""
+    if items:
+        outcomes = items[0].config.stash[DOJO].outcomes
+        for item in items:
+            outcomes.pop(item.nodeid, None)
 
 
 @pytest.fixture(scope="module")
@@ -412,10 +429,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if all(o.state == "passed" for o in dojo.outcomes.values()):
         dojo.result.extend(_passed_banner(session.config, dojo))
     else:
-        dojo.result.append(
-            f"Stage {dojo.stage} is not passed yet. Spec: "
-            f"{dojo.repo.relative(dojo.repo.spec(t.family, dojo.stage))}"
-        )
+        spec = dojo.repo.relative(dojo.repo.spec(t.family, dojo.stage))
+        if dojo.progress.passed(t.family, dojo.stage):
+            dojo.result.append(f"Stage {dojo.stage} passed before but fails now. Spec: {spec}")
+        else:
+            dojo.result.append(f"Stage {dojo.stage} is not passed yet. Spec: {spec}")
     try:
         dojo.progress.save()
     except OSError as exc:
@@ -448,10 +466,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     rows = []
     for stage in STAGES:
         mine = [o for o in dojo.outcomes.values() if o.stage == stage]
-        if stage <= dojo.stage:
+        if mine:
             counts = {s: sum(o.state == s for o in mine) for s in ("passed", "not implemented")}
             failed = len(mine) - counts["passed"] - counts["not implemented"]
-            state = "passed" if mine and counts["passed"] == len(mine) else "failing"
+            if counts["passed"] < len(mine):
+                state = "failing"
+            else:
+                state = "passing (narrowed run)" if dojo.narrowed else "passed"
             rows.append(
                 StageRow(
                     stage, counts["passed"], failed, counts["not implemented"], len(mine), state

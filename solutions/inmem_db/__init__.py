@@ -52,7 +52,7 @@ _Changes = dict[str, _Entry | None]  # one transaction's changes; None: the key 
 
 
 class TransactionError(RuntimeError):
-    """A transaction was closed that is not open, or a transaction block was misused."""
+    """Raised by commit or rollback with no open transaction, and by a misused transaction block."""
 
 
 class InMemoryDB:
@@ -280,7 +280,8 @@ class InMemoryDB:
         or an int (bool is refused); ValueError if ``limit`` is negative.
 
         Runtime complexity: O(log n + k + m log m), k the number of pairs
-        returned, m the number of changes held by the open transactions
+        returned, m the number of changes held by the open transactions; the
+        first scan also sorts the store's keys, once: O(n log n)
 
         >>> db = InMemoryDB()
         >>> for key in ("b", "ab", "aa"):
@@ -298,7 +299,7 @@ class InMemoryDB:
             self._sorted = SortedList(self._data)
         stored = (
             key
-            for key in takewhile(lambda key: key.startswith(prefix), self._sorted.irange(prefix))
+            for key in takewhile(lambda k: k.startswith(prefix), self._sorted.irange(prefix))
             if key not in changed
         )
         pairs: list[tuple[str, str]] = []
@@ -357,8 +358,8 @@ class InMemoryDB:
         """The open transactions' changes to keys starting with ``prefix``, innermost winning."""
         merged: _Changes = {}
         for changes in self._stack:
-            merged.update((key, entry) for key, entry in changes.items() if key.startswith(prefix))
-        return merged
+            merged.update(changes)
+        return {key: entry for key, entry in merged.items() if key.startswith(prefix)}
 
     def _require_innermost(self, mine: _Changes, cause: BaseException | None) -> None:
         """Raise TransactionError unless ``mine`` is the innermost open transaction."""

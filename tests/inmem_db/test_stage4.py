@@ -182,9 +182,9 @@ def test_scan_reads_the_clock_at_most_once(new_db, clock):
 
 
 def test_narrow_scans_do_not_visit_every_key(new_db):
-    # Reference: 0.5 s. Filtering all keys on every scan: ~290 s extrapolated
-    # linearly from 200 scans: 2.9 s (14 ms per scan of 100k keys). Sorting
-    # the keys again on the first scan after a write: ~75 s (3.7 ms a scan).
+    # Reference: 0.5-0.6 s. Filtering all keys on every scan: ~275 s,
+    # extrapolated linearly from 300 scans: 4.1 s (13.7 ms a scan of 100k
+    # keys). Sorting the keys again on the first scan after a write: ~65 s.
     db = new_db()
     size, scans = 100_000, 20_000
     for i in range(size):

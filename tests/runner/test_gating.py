@@ -122,10 +122,43 @@ def test_a_narrowed_run_records_and_unlocks_nothing(kit: Kit, args: list[str], f
     assert not kit.progress.exists()
 
 
-def test_a_node_id_run_records_nothing(kit: Kit) -> None:
+def test_a_narrowed_run_counts_only_the_selected_tests(kit: Kit) -> None:
     kit.solve()
-    kit.run("--stage", "1", "katas/toy::test_add_adds")
+    kit.run("--stage", "1", "katas/toy")
+    result = kit.run("--stage", "2", "katas/toy", "-k", "sub")
+    result.assert_outcomes(passed=1, deselected=2)
+    result.stdout.fnmatch_lines(
+        [
+            "    1       -       -         -      -  passed",
+            "    2       1       0         0      1  passing (narrowed run)",
+            "    3       -       -         -      -  locked",
+        ]
+    )
+
+
+def test_naming_tests_of_the_family_runs_only_those_and_records_nothing(kit: Kit) -> None:
+    kit.solve()
+    result = kit.run("--stage", "1", "katas/toy", "tests/toy/test_stage1.py::test_add_adds")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["This run was narrowed by naming tests, so it recorded nothing;*"])
     assert not kit.progress.exists()
+
+
+def test_a_node_id_on_a_family_path_is_a_usage_error_that_says_what_to_do(kit: Kit) -> None:
+    result = kit.run("--stage", "1", "katas/toy::test_add_adds")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: 'katas/toy::test_add_adds': a family path takes no node id*"]
+    )
+
+
+def test_a_stage_that_passed_before_and_fails_now_says_so(kit: Kit) -> None:
+    kit.solve()
+    kit.run("--stage", "1", "katas/toy")
+    kit.write_learner("def add(a, b):\n    return a - b\n")
+    result = kit.run("--stage", "1", "katas/toy")
+    result.stdout.fnmatch_lines(["Stage 1 passed before but fails now. Spec: stages/toy/stage1.md"])
+    assert json.loads(kit.progress.read_text())["families"]["toy"]["unlocked"] == 2
 
 
 def test_ignore_lock_runs_a_locked_stage_as_practice_and_records_nothing(kit: Kit) -> None:
@@ -147,12 +180,18 @@ def test_a_stage_outside_one_to_four_is_a_usage_error(kit: Kit, stage: str) -> N
 
 @pytest.mark.parametrize(
     "args",
-    [["katas/toy", "solutions/toy"], ["--stage", "1", "katas/toy", "tests"]],
+    [
+        ["katas/toy", "solutions/toy"],
+        ["--stage", "1", "katas/toy", "tests"],
+        ["--stage", "1", "katas/toy", "stages/toy"],
+    ],
 )
 def test_a_family_path_beside_another_path_is_a_usage_error(kit: Kit, args: list[str]) -> None:
     result = kit.run(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: One family path per run, on its own: *"])
+    result.stderr.fnmatch_lines(
+        ["ERROR: One family path per run, beside only tests of that family*"]
+    )
 
 
 @pytest.mark.parametrize(
