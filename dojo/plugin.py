@@ -155,6 +155,13 @@ def pytest_configure(config: pytest.Config) -> None:
             config.option.tbstyle = "short"
     elif dojo.stage is None:
         dojo.stage = LAST_STAGE
+    for arg in selection:
+        match = STAGE_FILE.fullmatch(Path(arg.partition("::")[0]).name)
+        if match and int(match.group(1)) > dojo.stage:
+            raise pytest.UsageError(
+                f"{arg} belongs to stage {match.group(1)}, and this run is stage {dojo.stage}: "
+                f"add --stage {match.group(1)}"
+            )
 
 
 def _load_hypothesis_profile(config: pytest.Config) -> None:

@@ -144,6 +144,15 @@ def test_naming_tests_of_the_family_runs_only_those_and_records_nothing(kit: Kit
     assert not kit.progress.exists()
 
 
+def test_naming_a_test_of_a_later_stage_is_a_usage_error(kit: Kit) -> None:
+    kit.solve()
+    result = kit.run("katas/toy", "tests/toy/test_stage2.py::test_sub_subtracts")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: tests/toy/test_stage2.py::test_sub_subtracts belongs to stage 2, and this run*"]
+    )
+
+
 def test_a_node_id_on_a_family_path_is_a_usage_error_that_says_what_to_do(kit: Kit) -> None:
     result = kit.run("--stage", "1", "katas/toy::test_add_adds")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
