@@ -266,10 +266,22 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     t = dojo.target
     who = "your code" if t.learner else "the reference"
-    line = f"kata: {t.family}, stages 1-{dojo.stage}, testing {who} in {t.label}/"
+    stages = f"stage {dojo.stage}"
+    if dojo.stage > 1:
+        stages += f" (with stages 1-{dojo.stage - 1})"
+    line = f"kata: {t.family}, {stages}, testing {who} in {t.label}/"
     if t.learner and dojo.ignore_lock:
         line += " (practice run: --ignore-lock, nothing is recorded)"
-    return [line, *dojo.notices]
+    return [line]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Print the notices of configure (workspace created, state set aside), even with -q."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        for notice in session.config.stash[DOJO].notices:
+            reporter.write_line(notice, yellow=True, bold=True)
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -462,7 +474,8 @@ def _passed_banner(config: pytest.Config, dojo: Dojo) -> list[str]:
             f"{repo.relative(repo.spec(family, stage + 1))},",
             f"then run `{_command(config, repo, family, stage + 1)}`.",
         ]
-    return [f"Stages 1-{stage} pass (stage {stage + 1} was already unlocked)."]
+    passing = "Stage 1 passes" if stage == 1 else f"Stages 1-{stage} pass"
+    return [f"{passing} (stage {stage + 1} was already unlocked)."]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -16,6 +16,14 @@ def test_first_learner_run_creates_the_workspace_from_the_starter(kit: Kit) -> N
     result.stdout.fnmatch_lines(["Created katas/toy/ from the stage-1 starter*"])
 
 
+def test_notices_are_printed_even_with_quiet_output(kit: Kit) -> None:
+    kit.progress.parent.mkdir()
+    kit.progress.write_text("{not json")
+    result = kit.run("-q", "--stage", "1", "katas/toy")
+    result.stdout.fnmatch_lines(["Created katas/toy/ from the stage-1 starter*"])
+    result.stdout.fnmatch_lines(["Warning: *progress.json was not valid JSON*"])
+
+
 def test_existing_workspace_is_never_overwritten(kit: Kit) -> None:
     kit.write_learner("def add(a, b):\n    return a + b\n")
     result = kit.run("--stage", "1", "katas/toy")
@@ -219,7 +227,9 @@ def test_a_path_naming_no_family_is_a_usage_error(kit: Kit, path: str, message: 
 def test_a_solutions_path_runs_the_reference_without_gating_or_recording(kit: Kit) -> None:
     result = kit.run("--stage", "4", "solutions/toy")
     result.assert_outcomes(passed=5)
-    result.stdout.fnmatch_lines(["kata: toy, stages 1-4, testing the reference in solutions/toy/"])
+    result.stdout.fnmatch_lines(
+        ["kata: toy, stage 4 (with stages 1-3), testing the reference in solutions/toy/"]
+    )
     assert not kit.progress.exists()
     assert not (kit.root / "katas").exists()
 
