@@ -129,6 +129,7 @@ class Dojo:
         )
 
 
+RETIMEOUT = 1.0  # seconds between repeated timeouts of a test that swallows them
 DOJO = pytest.StashKey[Dojo]()
 TIMER = pytest.StashKey[bool]()
 
@@ -357,7 +358,9 @@ def pytest_timeout_set_timer(item: pytest.Item, settings: object) -> bool | None
         raise KataTimeout(seconds)
 
     signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Fire again every second until cancelled: code that swallows the first
+    # KataTimeout (a bare `except:` in a loop) still cannot hang the run.
+    signal.setitimer(signal.ITIMER_REAL, seconds, RETIMEOUT)
     item.stash[TIMER] = True
     return True
 
@@ -401,6 +404,8 @@ def fault(exc: BaseException) -> tuple[str, str] | None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    if call.excinfo is not None and call.excinfo.errisinstance(KataTimeout):
+        signal.setitimer(signal.ITIMER_REAL, 0)  # no repeat while pytest reports
     found = fault(call.excinfo.value) if call.excinfo is not None else None
     if found is not None:
         # Report a pytest.fail(reason, pytrace=False) instead: one line, no

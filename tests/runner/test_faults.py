@@ -101,6 +101,16 @@ def test_an_infinite_loop_inside_a_hypothesis_test_does_not_hang_the_run(kit: Ki
     result.stdout.fnmatch_lines(["FAILED *test_add_commutes - Failed: timed out after *"])
 
 
+def test_a_loop_that_swallows_the_timeout_is_stopped_all_the_same(kit: Kit) -> None:
+    kit.write_learner(
+        "def add(a, b):\n    while True:\n        try:\n            pass\n"
+        "        except BaseException:\n            pass\n"
+    )
+    result = kit.run("--stage", "1", "katas/toy", "-o", "timeout=0.5", "-k", "adds")
+    result.assert_outcomes(failed=1)
+    assert_clean_run(result)
+
+
 def test_an_infinite_loop_at_import_times_out_and_the_run_goes_on(kit: Kit) -> None:
     kit.write_learner("while True:\n    pass\n")
     result = kit.run("--stage", "1", "katas/toy", "-o", "timeout=0.5")
