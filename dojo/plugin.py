@@ -166,12 +166,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _load_hypothesis_profile(config: pytest.Config) -> None:
-    """No deadline (machines are noisy), bounded examples; derandomized under CI."""
+    """No deadline (machines are noisy), bounded examples; derandomized under CI.
+
+    Hypothesis profiles cannot be written in ``pyproject.toml``, so they live
+    here; ``--hypothesis-profile`` still overrides.
+    """
     if config.getoption("hypothesis_profile", None):
         return
     from hypothesis import settings
 
-    settings.register_profile("dojo", deadline=None, max_examples=50, print_blob=False)
+    # One bug at a time: a learner reads one shrunk counterexample, and
+    # shrinking several distinct failures multiplies the time it takes.
+    settings.register_profile(
+        "dojo", deadline=None, max_examples=50, print_blob=False, report_multiple_bugs=False
+    )
     settings.register_profile("dojo-ci", settings.get_profile("dojo"), derandomize=True)
     settings.load_profile("dojo-ci" if os.environ.get("CI") else "dojo")
 

@@ -317,8 +317,11 @@ class InMemoryDB:
         """Read the clock once and drop the committed keys expired by then."""
         now = self._clock()
         expiries = self._expiries
-        while expiries and expiries[0][0] <= now:
-            self._apply(expiries[0][1], None)
+        while expiries:
+            expiry, key = expiries[0]
+            if now < expiry:
+                break
+            self._apply(key, None)
         return now
 
     def _lookup(self, key: str, now: float) -> _Entry | None:

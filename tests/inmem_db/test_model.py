@@ -185,6 +185,12 @@ class ScanMachine(TransactionMachine):
         assert self.db.scan() == self.pairs("")
 
 
+# Finding a bug takes a fraction of a second; shrinking it to the short
+# counterexample a learner can read takes up to ~10 s (measured on planted
+# bugs), hence a longer per-test timeout than the 10 s default.
+shrinks = pytest.mark.timeout(30)
+
+
 def run(machine, impl, make_clock, examples: int, steps: int) -> None:
     run_state_machine_as_test(
         lambda: machine(impl, make_clock()),
@@ -192,21 +198,25 @@ def run(machine, impl, make_clock, examples: int, steps: int) -> None:
     )
 
 
+@shrinks
 @pytest.mark.stage(1)
 def test_random_sets_gets_and_deletes_agree_with_a_dict(impl, make_clock):
     run(KeyValueMachine, impl, make_clock, examples=10, steps=20)
 
 
+@shrinks
 @pytest.mark.stage(2)
 def test_random_operations_with_expiry_agree_with_the_model(impl, make_clock):
     run(ExpiryMachine, impl, make_clock, examples=50, steps=30)
 
 
+@shrinks
 @pytest.mark.stage(3)
 def test_random_operations_with_transactions_agree_with_the_model(impl, make_clock):
-    run(TransactionMachine, impl, make_clock, examples=50, steps=60)
+    run(TransactionMachine, impl, make_clock, examples=50, steps=40)
 
 
+@shrinks
 @pytest.mark.stage(4)
 def test_random_operations_with_scans_agree_with_the_model(impl, make_clock):
-    run(ScanMachine, impl, make_clock, examples=50, steps=60)
+    run(ScanMachine, impl, make_clock, examples=50, steps=45)
