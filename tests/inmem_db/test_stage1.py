@@ -145,20 +145,3 @@ def test_a_rejected_set_changes_nothing(new_db):
         db.set(None, "2")
     assert db.get("a") == "1", "a rejected set must keep the old value"
     assert len(db) == 1
-
-
-def test_a_hundred_thousand_keys_are_set_read_back_and_deleted(new_db):
-    # Reference: 0.25-0.4 s (2-core machine). A list of (key, value) pairs
-    # searched per call: ~680 s, extrapolated quadratically from 10k keys:
-    # 6.8 s; searched with list.index (a C loop): ~180 s, from 20k keys: 7.2 s.
-    db = new_db()
-    n = 100_000
-    keys = [f"key{i}" for i in range(n)]
-    for key in keys:
-        db.set(key, key)
-    assert len(db) == n
-    assert [db.get(key) for key in keys] == keys, "every key must read back its own value"
-    assert all([db.delete(key) for key in keys[::10]]), "delete of a present key returns True"
-    assert len(db) == n - n // 10
-    assert db.get(keys[10]) is None
-    assert db.get(keys[11]) == keys[11]
