@@ -118,16 +118,6 @@ class Dojo:
             self.implementations[key] = Implementation(folder, name, self.repo.relative(folder))
         return self.implementations[key]
 
-    @property
-    def records(self) -> bool:
-        """Whether this run may unlock or record: a full, gated learner run."""
-        return (
-            self.target is not None
-            and self.target.learner
-            and not self.ignore_lock
-            and not self.narrowed
-        )
-
 
 RETIMEOUT = 1.0  # seconds between repeated timeouts of a test that swallows them
 DOJO = pytest.StashKey[Dojo]()
