@@ -1,0 +1,292 @@
+"""Random samples against plain models of the spec, one hypothesis test (or more) per stage.
+
+Stacks are drawn from names "a", "b", "c" and are at most 4 deep, and a sample
+often repeats its thread's previous stack, so recursion (``a a``), identical
+stacks and diverging prefixes (``a b`` then ``c b``) all happen; timestamps
+advance by 0, 1 or 2 (equal timestamps are frequent) and are integers, so every
+sum the statistics make is exact.
+
+The models are written from the definitions, not for speed: a frame is the
+pair (first sample of its call, depth), and a frame of sample ``p`` continues
+the one of sample ``p - 1`` of its thread when the two stacks agree at every
+depth up to its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+NAMES = st.sampled_from("abc")
+STACKS = st.lists(NAMES, max_size=4).map(tuple)
+REPEAT = None  # a row whose stack is None repeats its thread's previous stack
+STEPS = st.sampled_from([0, 0, 1, 2])
+
+
+def rows_strategy(threads: int) -> st.SearchStrategy[list[tuple[int, tuple[str, ...], int]]]:
+    """Lists of ``(ts, stack, thread)``, ts non-decreasing within each thread."""
+    row = st.tuples(STEPS, st.none() | STACKS, st.integers(0, threads - 1))
+
+    def resolve(raw):
+        clocks: dict[int, int] = defaultdict(int)
+        last: dict[int, tuple[str, ...]] = defaultdict(tuple)
+        rows = []
+        for step, stack, thread in raw:
+            clocks[thread] += step
+            last[thread] = last[thread] if stack is REPEAT else stack
+            rows.append((clocks[thread], last[thread], thread))
+        return rows
+
+    return st.lists(row, max_size=16).map(resolve)
+
+
+@dataclass
+class Frame:
+    """One call of the model: depth, name, thread, and the positions of its samples."""
+
+    thread: int
+    depth: int
+    name: str
+    first: int  # global index of its first sample
+    last: int  # global index of its last sample
+    count: int  # samples of its thread it was seen in
+    reaching: int | None = None  # global index of the sample where count hits min_samples
+    ended_by: int | None = None  # global index of the first sample without it
+
+
+def model_frames(rows, min_samples: int) -> list[Frame]:
+    """Every call in ``rows``, by the definition of "same call" and of the filter."""
+    frames: list[Frame] = []
+    previous: dict[int, tuple[tuple[str, ...], list[Frame]]] = {}
+    for index, (_, stack, thread) in enumerate(rows):
+        old_stack, old_frames = previous.get(thread, ((), []))
+        current = []
+        for depth, name in enumerate(stack):
+            if old_stack[: depth + 1] == stack[: depth + 1]:
+                frame = old_frames[depth]
+                frame.last, frame.count = index, frame.count + 1
+            else:
+                frame = Frame(thread, depth, name, index, index, 1)
+                frames.append(frame)
+            if frame.count == min_samples:
+                frame.reaching = index
+            current.append(frame)
+        for frame in old_frames:
+            if frame not in current:
+                frame.ended_by = index
+        previous[thread] = (stack, current)
+    return frames
+
+
+def model_events(rows, min_samples: int = 1) -> list[tuple]:
+    """``(kind, ts, name, depth, thread)`` of the reported frames, sorted by the order rule."""
+    keyed = []
+    for f in model_frames(rows, min_samples):
+        if f.reaching is None:
+            continue
+        keyed.append(
+            ((f.reaching, 1, f.depth), ("start", rows[f.first][0], f.name, f.depth, f.thread))
+        )
+        if f.ended_by is not None:
+            end = ("end", rows[f.ended_by][0], f.name, f.depth, f.thread)
+            keyed.append(((f.ended_by, 0, -f.depth), end))
+    return [event for _, event in sorted(keyed)]
+
+
+def model_close(rows, min_samples: int, ts) -> list[tuple]:
+    """The end events of ``close(ts)``: reported frames never ended, by thread, deepest first."""
+    still_open = [
+        f for f in model_frames(rows, min_samples) if f.reaching is not None and f.ended_by is None
+    ]
+    still_open.sort(key=lambda f: (f.thread, -f.depth))
+    return [("end", ts, f.name, f.depth, f.thread) for f in still_open]
+
+
+def as_tuples(events) -> list[tuple]:
+    return [(e.kind, e.ts, e.name, e.depth, getattr(e, "thread", 0)) for e in events]
+
+
+def round_one_model(rows) -> list[tuple]:
+    """Round 1 as the spec says it, sample by sample: common prefix, ends, starts."""
+    events, old = [], ()
+    for ts, stack, _ in rows:
+        common = 0
+        while common < min(len(old), len(stack)) and old[common] == stack[common]:
+            common += 1
+        events += [("end", ts, old[d], d, 0) for d in reversed(range(common, len(old)))]
+        events += [("start", ts, stack[d], d, 0) for d in range(common, len(stack))]
+        old = stack
+    return events
+
+
+def samples_of(impl, rows, threads: bool = False) -> list:
+    return [
+        impl.Sample(ts, list(stack), *([thread] if threads else [])) for ts, stack, thread in rows
+    ]
+
+
+shrinks = pytest.mark.timeout(30)
+
+
+@shrinks
+@pytest.mark.stage(1)
+@given(rows=rows_strategy(threads=1))
+def test_random_samples_give_the_events_of_the_common_prefix_model(impl, rows):
+    assert as_tuples(impl.convert_to_trace(samples_of(impl, rows))) == round_one_model(rows)
+
+
+@shrinks
+@pytest.mark.stage(2)
+@given(rows=rows_strategy(threads=1), min_samples=st.integers(1, 4))
+def test_random_samples_with_min_samples_agree_with_the_run_model(impl, rows, min_samples):
+    events = impl.convert_to_trace(samples_of(impl, rows), min_samples=min_samples)
+    assert as_tuples(events) == model_events(rows, min_samples)
+
+
+@shrinks
+@pytest.mark.stage(3)
+@given(rows=rows_strategy(threads=3), min_samples=st.integers(1, 3))
+def test_random_samples_of_several_threads_agree_with_the_model(impl, rows, min_samples):
+    events = impl.convert_to_trace(samples_of(impl, rows, threads=True), min_samples=min_samples)
+    assert as_tuples(events) == model_events(rows, min_samples)
+
+
+class BuilderMachine(RuleBasedStateMachine):
+    """Stage 3: feed (sometimes too early) and close, against the model of everything fed."""
+
+    def __init__(self, impl) -> None:
+        super().__init__()
+        self.impl = impl
+        self.rows: list[tuple] = []
+        self.clocks: dict[int, int] = defaultdict(int)
+        self.closed = False
+
+    @initialize(min_samples=st.integers(1, 3))
+    def new_builder(self, min_samples):
+        self.min_samples = min_samples
+        self.builder = self.impl.TraceBuilder(min_samples=min_samples)
+
+    @precondition(lambda self: not self.closed)
+    @rule(thread=st.integers(0, 2), step=STEPS, stack=st.none() | STACKS)
+    def feed(self, thread, step, stack):
+        if stack is REPEAT:
+            stack = next((s for _, s, t in reversed(self.rows) if t == thread), ())
+        ts = self.clocks[thread] + step
+        self.clocks[thread] = ts
+        self.rows.append((ts, stack, thread))
+        # The events of the last sample: those of everything fed, minus those before it.
+        expected = model_events(self.rows, self.min_samples)
+        before = model_events(self.rows[:-1], self.min_samples)
+        got = self.builder.feed(self.impl.Sample(ts, list(stack), thread))
+        assert as_tuples(got) == expected[len(before) :]
+
+    @precondition(lambda self: not self.closed)
+    @rule(thread=st.integers(0, 2), stack=STACKS)
+    def feed_too_early(self, thread, stack):
+        if self.clocks[thread] == 0:
+            return
+        with pytest.raises(ValueError):
+            self.builder.feed(self.impl.Sample(self.clocks[thread] - 1, list(stack), thread))
+
+    @rule(step=st.sampled_from([-1, 0, 2]))
+    def close(self, step):
+        latest = max(self.clocks.values(), default=0)
+        ts = latest + step
+        if self.closed:
+            with pytest.raises(RuntimeError):
+                self.builder.close(ts)
+            with pytest.raises(RuntimeError):
+                self.builder.feed(self.impl.Sample(ts + 10, ["a"]))
+        elif self.rows and step < 0:
+            with pytest.raises(ValueError):
+                self.builder.close(ts)
+        else:
+            got = self.builder.close(ts)
+            self.closed = True
+            assert as_tuples(got) == model_close(self.rows, self.min_samples, ts)
+
+    @invariant()
+    def invariants_hold(self):
+        check = getattr(self.builder, "_check", None)
+        if check is not None:
+            check()
+
+
+@shrinks
+@pytest.mark.stage(3)
+def test_random_feeds_and_closes_agree_with_the_model(impl):
+    run_state_machine_as_test(
+        lambda: BuilderMachine(impl),
+        settings=settings(max_examples=50, stateful_step_count=20),
+    )
+
+
+def union_length(intervals: list[tuple[int, int]]) -> int:
+    """Length of the union of closed intervals."""
+    total, reach = 0, None
+    for start, stop in sorted(intervals):
+        if reach is None or start > reach:
+            total, reach = total + stop - start, stop
+        elif stop > reach:
+            total, reach = total + stop - reach, stop
+    return total
+
+
+@shrinks
+@pytest.mark.stage(4)
+@given(rows=rows_strategy(threads=2), min_samples=st.integers(1, 3), close=st.booleans())
+def test_random_events_give_the_naive_stats_and_trace(impl, rows, min_samples, close):
+    end_ts = max((ts for ts, _, _ in rows), default=0) + 1
+    events = model_events(rows, min_samples) + (
+        model_close(rows, min_samples, end_ts) if close else []
+    )
+    # The completed frames: (thread, depth, name, start, stop, first, last).
+    completed = []
+    for f in model_frames(rows, min_samples):
+        if f.reaching is None or (f.ended_by is None and not close):
+            continue
+        stop = end_ts if f.ended_by is None else rows[f.ended_by][0]
+        completed.append((f.thread, f.depth, f.name, rows[f.first][0], stop, f.first, f.last))
+    expected = {}
+    for name in {c[2] for c in completed}:
+        mine = [c for c in completed if c[2] == name]
+        per_thread = [[c[3:5] for c in mine if c[0] == t] for t in {c[0] for c in mine}]
+        callees = [
+            sum(
+                d[4] - d[3] for d in completed if d[:2] == (c[0], c[1] + 1) and c[5] <= d[5] <= c[6]
+            )
+            for c in mine
+        ]
+        expected[name] = impl.FunctionStats(
+            len(mine),
+            sum(union_length(intervals) for intervals in per_thread),
+            sum(c[4] - c[3] for c in mine) - sum(callees),
+        )
+    Event = impl.Event
+    given_events = [Event(*e) for e in events]
+    assert impl.function_stats(given_events) == expected
+    assert impl.to_chrome_trace(given_events) == {
+        "traceEvents": [
+            {
+                "name": e[2],
+                "ph": "B" if e[0] == "start" else "E",
+                "ts": e[1] * 1_000_000,
+                "pid": 1,
+                "tid": e[4],
+            }
+            for e in events
+        ],
+        "displayTimeUnit": "ms",
+    }
