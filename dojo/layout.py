@@ -51,17 +51,31 @@ class Repo:
         except ValueError:
             return str(path)
 
-    def create_workspace(self, family: str) -> Path:
-        """Copy the pristine starter to ``katas/F``; the folder must not exist yet.
+    def command(self, family: str, stage: int, cwd: Path) -> str:
+        """The command that runs ``stage`` of ``family``, typed from ``cwd``."""
+        path = Path(os.path.relpath(self.workspace(family), cwd)).as_posix()
+        return f"pytest --stage {stage} {path}"
 
-        The copy is made beside the target and renamed into place, so an
-        interrupted copy never leaves a half-filled workspace behind.
+    def create_workspace(self, family: str, source: Path | None = None) -> Path:
+        """Copy ``source`` (the pristine starter by default) to ``katas/F``.
+
+        The folder must not exist yet. The copy is made beside the target and
+        renamed into place, so an interrupted copy never leaves a half-filled
+        workspace behind.
         """
         target = self.workspace(family)
+        target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.with_name(f".{family}.creating-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         shutil.copytree(
-            self.starter(family), staging, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            source or self.starter(family),
+            staging,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
         )
         os.rename(staging, target)
         return target
+
+
+def locked_sentence(family: str, stage: int, unlocked: int, command: str) -> str:
+    """Why ``stage`` cannot run: the runner and ``kata show`` say it alike."""
+    return f"Stage {stage} of {family} is locked: pass stage {unlocked} first with `{command}`"

@@ -16,15 +16,16 @@ import re
 import signal
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from dojo.layout import LAST_STAGE, STAGES, Repo
+from dojo.layout import LAST_STAGE, STAGES, Repo, locked_sentence
 from dojo.loader import Implementation, ImplementationError, KataTimeout, MissingName
-from dojo.state import Progress, kata_home
-from dojo.summary import StageRow, render_table
+from dojo.state import Attempts, Progress, kata_home, parse_stamp, splits
+from dojo.summary import StageRow, attempt_line, render_table, split_text
 
 STAGE_FILE = re.compile(r"test_stage(\d+)\.py")
 
@@ -101,6 +102,7 @@ class Dojo:
     ignore_lock: bool
     narrowed: list[str]
     progress: Progress | None = None
+    attempts: Attempts | None = None  # set when a timed attempt on the family is on
     notices: list[str] = field(default_factory=list)
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     implementations: dict[tuple[str, bool], Implementation] = field(default_factory=dict)
@@ -125,7 +127,6 @@ TIMER = pytest.StashKey[bool]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    _load_hypothesis_profile(config)
     repo = Repo(config.rootpath)
     target, selection = _target(config, repo)
     dojo = Dojo(
@@ -138,10 +139,13 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[DOJO] = dojo
     if target is None:
+        _load_hypothesis_profile(config, derandomize=False)
         return
     config.args = selection or [str(repo.tests(target.family))]
     if target.learner:
         _gate(config, dojo)
+    _load_hypothesis_profile(config, derandomize=dojo.attempts is not None)
+    if target.learner:
         if config.option.tbstyle == "auto":
             config.option.tbstyle = "short"
     elif dojo.stage is None:
@@ -155,8 +159,19 @@ def pytest_configure(config: pytest.Config) -> None:
             )
 
 
-def _load_hypothesis_profile(config: pytest.Config) -> None:
-    """No deadline (machines are noisy), bounded examples; derandomized under CI.
+def now() -> datetime:
+    """Wall time in UTC, which attempt deadlines are measured in.
+
+    Testing hook: when the environment variable ``KATA_NOW`` holds an ISO 8601
+    time, that is the time instead, so tests of timed attempts need not sleep.
+    """
+    fixed = os.environ.get("KATA_NOW")
+    return parse_stamp(fixed) if fixed else datetime.now(timezone.utc)
+
+
+def _load_hypothesis_profile(config: pytest.Config, derandomize: bool) -> None:
+    """No deadline (machines are noisy), bounded examples; derandomized under CI
+    and during a timed attempt (a rerun must not pass by luck).
 
     Hypothesis profiles cannot be written in ``pyproject.toml``, so they live
     here; ``--hypothesis-profile`` still overrides.
@@ -166,12 +181,19 @@ def _load_hypothesis_profile(config: pytest.Config) -> None:
     from hypothesis import settings
 
     # One bug at a time: a learner reads one shrunk counterexample, and
-    # shrinking several distinct failures multiplies the time it takes.
+    # shrinking several distinct failures multiplies the time it takes. The
+    # parent is hypothesis' default, not the profile loaded now, which may be
+    # dojo-ci from an earlier in-process run.
     settings.register_profile(
-        "dojo", deadline=None, max_examples=50, print_blob=False, report_multiple_bugs=False
+        "dojo",
+        settings.get_profile("default"),
+        deadline=None,
+        max_examples=50,
+        print_blob=False,
+        report_multiple_bugs=False,
     )
     settings.register_profile("dojo-ci", settings.get_profile("dojo"), derandomize=True)
-    settings.load_profile("dojo-ci" if os.environ.get("CI") else "dojo")
+    settings.load_profile("dojo-ci" if derandomize or os.environ.get("CI") else "dojo")
 
 
 def _target(config: pytest.Config, repo: Repo) -> tuple[Target | None, list[str]]:
@@ -231,13 +253,17 @@ def _gate(config: pytest.Config, dojo: Dojo) -> None:
     dojo.progress = Progress(kata_home(repo.root))
     if dojo.progress.warning:
         dojo.notices.append(f"Warning: {dojo.progress.warning}")
+    attempts = Attempts(kata_home(repo.root))
+    if attempts.warning:
+        dojo.notices.append(f"Warning: {attempts.warning}")
+    if attempts.get(family) is not None:
+        dojo.attempts = attempts
     unlocked = dojo.progress.unlocked(family)
     if dojo.stage is None:
         dojo.stage = unlocked
     elif dojo.stage > unlocked and not dojo.ignore_lock:
         raise pytest.UsageError(
-            f"Stage {dojo.stage} of {family} is locked: pass stage {unlocked} first "
-            f"with `{_command(config, repo, family, unlocked)}`"
+            locked_sentence(family, dojo.stage, unlocked, _command(config, repo, family, unlocked))
         )
     if not repo.workspace(family).exists():
         try:
@@ -255,8 +281,7 @@ def _gate(config: pytest.Config, dojo: Dojo) -> None:
 
 def _command(config: pytest.Config, repo: Repo, family: str, stage: int) -> str:
     """The command that runs ``stage`` of ``family``, from where pytest was run."""
-    path = os.path.relpath(repo.workspace(family), config.invocation_params.dir)
-    return f"pytest --stage {stage} {Path(path).as_posix()}"
+    return repo.command(family, stage, config.invocation_params.dir)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -445,9 +470,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"This run was {why}, so it recorded nothing; `{command}` runs the whole stage."
         )
         return
+    moment, in_time = now(), True
     for stage in range(1, dojo.stage + 1):
         mine = [o for o in dojo.outcomes.values() if o.stage == stage]
-        dojo.progress.record(t.family, stage, sum(o.state == "passed" for o in mine), len(mine))
+        passed = sum(o.state == "passed" for o in mine)
+        dojo.progress.record(t.family, stage, passed, len(mine))
+        if dojo.attempts is not None:
+            in_time = dojo.attempts.record(t.family, stage, passed, len(mine), moment)
+    if dojo.attempts is not None:
+        _save_attempt(dojo, in_time)
     if all(o.state == "passed" for o in dojo.outcomes.values()):
         dojo.result.extend(_passed_banner(session.config, dojo))
     else:
@@ -460,6 +491,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         dojo.progress.save()
     except OSError as exc:
         dojo.result.append(f"Warning: could not save progress to {dojo.progress.path}: {exc}")
+
+
+def _save_attempt(dojo: Dojo, in_time: bool) -> None:
+    assert dojo.attempts is not None and dojo.target is not None
+    if not in_time:
+        dojo.result.append(
+            f"Overtime: the attempt's deadline has passed, so this run earns nothing. "
+            f"`kata finish {dojo.target.family}` closes it."
+        )
+    try:
+        dojo.attempts.save()
+    except OSError as exc:
+        dojo.result.append(f"Warning: could not save the attempt to {dojo.attempts.path}: {exc}")
 
 
 def _passed_banner(config: pytest.Config, dojo: Dojo) -> list[str]:
@@ -503,11 +547,22 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             )
         else:
             rows.append(StageRow(stage, state=_state_of_unrun(dojo, stage)))
+    attempt = dojo.attempts.get(t.family) if dojo.attempts is not None else None
+    if attempt is not None:
+        rows = _with_splits(rows, attempt)
     terminalreporter.section(f"kata {t.family}: {t.label}/", sep="=")
     for line in render_table(rows):
         terminalreporter.write_line(line)
+    if attempt is not None:
+        terminalreporter.write_line(f"Attempt: {attempt_line(attempt, now())}", bold=True)
     for line in dojo.result:
         terminalreporter.write_line(line, bold=True)
+
+
+def _with_splits(rows: list[StageRow], attempt: dict[str, object]) -> list[StageRow]:
+    """The rows with each stage's split: time since the start (time on the stage)."""
+    split = splits(attempt)
+    return [replace(r, split=split_text(split[r.stage])) for r in rows]
 
 
 def _state_of_unrun(dojo: Dojo, stage: int) -> str:

@@ -1,0 +1,454 @@
+"""The ``kata`` command: timed attempts, specs, backups and history.
+
+See DESIGN.md, "Timed attempt". Every command runs from anywhere inside the
+kit. Any command run after an attempt's deadline first closes that attempt
+with what was earned in time. State lives in ``.kata/`` through
+``dojo.state``, the one module that writes there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TextIO
+
+from dojo import __version__
+from dojo.layout import LAST_STAGE, STAGES, Repo, locked_sentence
+from dojo.state import (
+    Attempts,
+    History,
+    Progress,
+    backup,
+    backups,
+    kata_home,
+    parse_stamp,
+    points,
+    splits,
+)
+from dojo.summary import align, attempt_line, clock_text, split_text
+
+Clock = Callable[[], datetime]
+LOCKED = 4  # the exit code of a refused locked stage, as pytest's usage error
+
+
+def wall_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class KataError(Exception):
+    """A refusal with a one-line reason and an exit code; never a traceback."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Style:
+    """Colour for a terminal: only on a TTY, never when ``NO_COLOR`` is set."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.on = stream.isatty() and "NO_COLOR" not in os.environ
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.on else text
+
+    def bold(self, text: str) -> str:
+        return self(text, "1")
+
+    def warn(self, text: str) -> str:
+        return self(text, "33")
+
+
+@dataclass
+class Context:
+    """What every command works with: the kit, the state folder, the time."""
+
+    repo: Repo
+    now: datetime
+    style: Style
+    closed: set[str] = field(default_factory=set)  # attempts closed by this command
+
+    @property
+    def home(self) -> Path:
+        return kata_home(self.repo.root)
+
+    @cached_property
+    def progress(self) -> Progress:
+        return _warned(Progress(self.home))
+
+    @cached_property
+    def attempts(self) -> Attempts:
+        return _warned(Attempts(self.home))
+
+    @cached_property
+    def history(self) -> History:
+        return _warned(History(self.home))
+
+    def command(self, family: str, stage: int) -> str:
+        return self.repo.command(family, stage, Path.cwd())
+
+    def relative(self, path: Path) -> str:
+        return self.repo.relative(path)
+
+
+def _warned(state: Any) -> Any:
+    if state.warning:
+        print(f"Warning: {state.warning}", file=sys.stderr)
+    return state
+
+
+def main(argv: list[str] | None = None, *, clock: Clock = wall_clock) -> int:
+    """Run one ``kata`` command; returns the exit code. Tests pass ``clock``."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        return int(exc.code or 0)
+    try:
+        repo = find_repo(Path.cwd())
+        if getattr(args, "family", None) is not None:
+            check_family(repo, args.family)
+        ctx = Context(repo, clock().astimezone(timezone.utc), Style(sys.stdout))
+        close_expired(ctx)
+        return args.run(ctx, args)
+    except KataError as exc:
+        print(f"kata: {exc}", file=sys.stderr)
+        return exc.code
+    except OSError as exc:
+        print(f"kata: {exc}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kata",
+        description="Timed attempts at the kata families: start, status, finish, history.",
+    )
+    parser.add_argument("--version", action="version", version=f"kata {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    def command(name: str, run: Callable[..., int], help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(run=run)
+        return sub
+
+    command("list", cmd_list, "families, progress, attempt on, best score")
+    show = command("show", cmd_show, "print the spec of the current or an unlocked stage")
+    show.add_argument("family", metavar="F")
+    show.add_argument("--stage", type=_stage, metavar="N", help="an unlocked stage")
+    start = command("start", cmd_start, "back up katas/F, restore the starter, start the clock")
+    start.add_argument("family", metavar="F")
+    start.add_argument("--minutes", type=_minutes, default=90, metavar="M", help="default 90")
+    start.add_argument("--force", action="store_true", help="finish the attempt on F first")
+    status = command("status", cmd_status, "the attempt: split, passed, points per stage")
+    status.add_argument("family", metavar="F", nargs="?")
+    command("finish", cmd_finish, "end the attempt on F and record it").add_argument(
+        "family", metavar="F"
+    )
+    command("history", cmd_history, "past attempts and the best per family").add_argument(
+        "family", metavar="F", nargs="?"
+    )
+    command(
+        "reset", cmd_reset, "back up katas/F, restore the starter, back to stage 1"
+    ).add_argument("family", metavar="F")
+    command("backups", cmd_backups, "list the backups of katas/F, newest first").add_argument(
+        "family", metavar="F"
+    )
+    restore = command("restore", cmd_restore, "put a backup back (after backing up katas/F)")
+    restore.add_argument("family", metavar="F")
+    restore.add_argument("backup", metavar="BACKUP", nargs="?", help="default: the newest")
+    return parser
+
+
+def _stage(text: str) -> int:
+    if text.isdigit() and int(text) in STAGES:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"expected a stage from 1 to {LAST_STAGE}, got {text!r}")
+
+
+def _minutes(text: str) -> int:
+    if text.isdigit() and 0 < int(text) <= 24 * 60:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"expected whole minutes from 1 to 1440, got {text!r}")
+
+
+def find_repo(start: Path) -> Repo:
+    """The kit holding ``start``: the nearest folder up with pyproject.toml and stages/."""
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "stages").is_dir():
+            return Repo(folder)
+    raise KataError(f"{start} is not inside a kata kit (no pyproject.toml beside stages/ above)")
+
+
+def check_family(repo: Repo, family: str) -> None:
+    families = repo.families()
+    if family in families:
+        return
+    close = difflib.get_close_matches(family, families, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise KataError(
+        f"unknown family {family!r}{hint}; families: {', '.join(families) or 'none'}", code=2
+    )
+
+
+# --- closing attempts ---------------------------------------------------------
+
+
+def close_expired(ctx: Context) -> None:
+    """Close every attempt whose deadline has passed, with what it earned in time."""
+    for family in ctx.attempts.families():
+        if parse_stamp(ctx.attempts.get(family)["deadline"]) <= ctx.now:
+            print(ctx.style.warn(f"The time for the attempt on {family} is up."))
+            close(ctx, family)
+
+
+def close(ctx: Context, family: str) -> dict[str, Any]:
+    """End the attempt on ``family``: record it in the history, print its report."""
+    attempt = ctx.attempts.get(family)
+    record = ctx.attempts.close(family, ctx.now)
+    ctx.history.append(record)
+    ctx.attempts.save()
+    ctx.closed.add(family)
+    print(f"Attempt on {family} finished: {record['score']}/1000 points.")
+    print_attempt(ctx, family, attempt)
+    used = clock_text(record["used_seconds"])
+    print(f"Time used: {used} of {record['minutes']} min; score {record['score']}/1000")
+    print(f"Recorded in {ctx.relative(ctx.history.path)}; `kata history` lists attempts.")
+    return record
+
+
+def print_attempt(ctx: Context, family: str, attempt: dict[str, Any]) -> None:
+    """The attempt's table: best passed/total, split and points per stage."""
+    split = splits(attempt)
+    cells = [("stage", "best", "split", "overtime runs", "points")]
+    for k in STAGES:
+        entry = attempt["stages"].get(str(k), {})
+        best = f"{entry['best_passed']}/{entry['best_total']}" if "best_total" in entry else "-"
+        cells.append(
+            (
+                str(k),
+                best,
+                split_text(split[k]),
+                str(entry.get("overtime_runs", 0)),
+                f"{_number(points(k, entry))}/{100 * k}",
+            )
+        )
+    start = parse_stamp(attempt["start"])
+    print(ctx.style.bold(f"{family}: started {_date(start)}, {attempt['minutes']} minutes"))
+    for line in align(cells):
+        print(line)
+
+
+def _number(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def _date(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+# --- commands -----------------------------------------------------------------
+
+
+def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
+    best = _best_scores(ctx.history.records)
+    cells = [("family", "unlocked", "passed", "attempt", "best score")]
+    for family in ctx.repo.families():
+        passed = sum(ctx.progress.passed(family, k) for k in STAGES)
+        attempt = ctx.attempts.get(family)
+        if attempt is None:
+            on = "-"
+        else:
+            left = int((parse_stamp(attempt["deadline"]) - ctx.now).total_seconds())
+            on = f"on, {left // 60} min left"
+        cells.append(
+            (
+                family,
+                f"stage {ctx.progress.unlocked(family)}",
+                f"{passed}/{LAST_STAGE}",
+                on,
+                str(best[family]["score"]) if family in best else "-",
+            )
+        )
+    for line in _left_aligned(cells):
+        print(line)
+    return 0
+
+
+def _left_aligned(cells: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+
+
+def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
+    family = args.family
+    unlocked = ctx.progress.unlocked(family)
+    stage = args.stage or unlocked
+    if stage > unlocked:
+        raise KataError(
+            locked_sentence(family, stage, unlocked, ctx.command(family, unlocked)), code=LOCKED
+        )
+    print(ctx.repo.spec(family, stage).read_text(encoding="utf-8"), end="")
+    return 0
+
+
+def cmd_start(ctx: Context, args: argparse.Namespace) -> int:
+    family = args.family
+    attempt = ctx.attempts.get(family)
+    if attempt is not None:
+        if not args.force:
+            raise KataError(
+                f"an attempt on {family} is on ({attempt_line(attempt, ctx.now)}). "
+                f"`kata finish {family}` ends it; `kata start {family} --force` ends it "
+                "and starts a new one."
+            )
+        close(ctx, family)
+    _fresh_workspace(ctx, family)
+    ctx.progress.reset(family)
+    ctx.progress.save()
+    attempt = ctx.attempts.start(family, ctx.now, args.minutes)
+    ctx.attempts.save()
+    deadline = parse_stamp(attempt["deadline"])
+    print(
+        ctx.style.bold(
+            f"Attempt on {family} started: {args.minutes} minutes, until {_date(deadline)}."
+        )
+    )
+    print(f"Read the spec: {ctx.relative(ctx.repo.spec(family, 1))} (or `kata show {family}`)")
+    print(f"Write your code in {ctx.relative(ctx.repo.workspace(family))}/, then run:")
+    print(f"  {ctx.command(family, 1)}")
+    print(f"`kata status {family}` shows the clock; `kata finish {family}` ends the attempt.")
+    return 0
+
+
+def _fresh_workspace(ctx: Context, family: str) -> None:
+    """Back up ``katas/F`` (if any), then put the pristine starter in its place."""
+    _backup_current(ctx, family)
+    ctx.repo.create_workspace(family)
+
+
+def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
+    families = [args.family] if args.family else ctx.attempts.families()
+    shown = [f for f in families if ctx.attempts.get(f) is not None]
+    for family in shown:
+        attempt = ctx.attempts.get(family)
+        print_attempt(ctx, family, attempt)
+        print(f"Time: {attempt_line(attempt, ctx.now)}")
+    if not shown and not ctx.closed.intersection(families):
+        on = f" on {args.family}" if args.family else ""
+        print(f"No attempt{on} is on. `kata start {args.family or 'F'}` starts one.")
+    return 0
+
+
+def cmd_finish(ctx: Context, args: argparse.Namespace) -> int:
+    if ctx.attempts.get(args.family) is not None:
+        close(ctx, args.family)
+    elif args.family not in ctx.closed:
+        raise KataError(f"no attempt on {args.family} is on; `kata start {args.family}` starts one")
+    return 0
+
+
+def cmd_history(ctx: Context, args: argparse.Namespace) -> int:
+    records = [r for r in ctx.history.records if args.family in (None, r["family"])]
+    if not records:
+        print("No attempts recorded yet. `kata start F` starts one.")
+        return 0
+    cells = [("date", "family", "minutes used", "stages passed", "score")]
+    for r in records:
+        passed = sum("first_passed" in e for e in r["stages"].values() if isinstance(e, dict))
+        cells.append(
+            (
+                _date(parse_stamp(r["start"])),
+                r["family"],
+                f"{_number(r['used_seconds'] / 60)} of {r['minutes']}",
+                f"{passed}/{LAST_STAGE}",
+                f"{r['score']}/1000",
+            )
+        )
+    for line in _left_aligned(cells):
+        print(line)
+    print(ctx.style.bold("Best per family:"))
+    for family, r in sorted(_best_scores(records).items()):
+        print(f"  {family}: {r['score']}/1000 on {_date(parse_stamp(r['start']))}")
+    return 0
+
+
+def _best_scores(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The best record per family (the earliest among equal scores)."""
+    best: dict[str, dict[str, Any]] = {}
+    for r in records:
+        if r["family"] not in best or r["score"] > best[r["family"]]["score"]:
+            best[r["family"]] = r
+    return best
+
+
+def cmd_reset(ctx: Context, args: argparse.Namespace) -> int:
+    family = args.family
+    _fresh_workspace(ctx, family)
+    ctx.progress.reset(family)
+    ctx.progress.save()
+    print(
+        f"{ctx.relative(ctx.repo.workspace(family))}/ is the stage-1 starter again and {family} "
+        f"is back at stage 1: `{ctx.command(family, 1)}`"
+    )
+    return 0
+
+
+def cmd_backups(ctx: Context, args: argparse.Namespace) -> int:
+    found = backups(ctx.home, args.family)
+    if not found:
+        print(f"No backups of {args.family} yet.")
+        return 0
+    cells = [("backup", "date", "size")]
+    for path in found:
+        mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+        cells.append((path.name, _date(mtime), _size(path)))
+    for line in _left_aligned(cells):
+        print(line)
+    print(f"`kata restore {args.family} BACKUP` puts one back (the newest if none is named).")
+    return 0
+
+
+def _size(folder: Path) -> str:
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    if size < 1000:
+        return f"{size} B"
+    return f"{size / 1000:.1f} kB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"
+
+
+def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
+    family = args.family
+    found = backups(ctx.home, family)
+    if not found:
+        raise KataError(f"no backups of {family} to restore")
+    if args.backup is None:
+        chosen = found[0]
+    else:
+        named = [p for p in found if p.name == Path(args.backup).name]
+        if not named:
+            names = ", ".join(p.name for p in found)
+            raise KataError(f"no backup {args.backup!r} of {family}; backups: {names}")
+        chosen = named[0]
+    _backup_current(ctx, family)
+    ctx.repo.create_workspace(family, source=chosen)
+    print(f"Restored {ctx.relative(ctx.repo.workspace(family))}/ from {chosen.name}.")
+    return 0
+
+
+def _backup_current(ctx: Context, family: str) -> None:
+    """Move ``katas/F`` into the backups, if it exists, and say where it went."""
+    saved = backup(ctx.home, ctx.repo.workspace(family), family, ctx.now)
+    if saved is not None:
+        print(
+            f"Backed up {ctx.relative(ctx.repo.workspace(family))}/ to {ctx.relative(saved)}/ "
+            f"(`kata restore {family} {saved.name}` puts it back)."
+        )
