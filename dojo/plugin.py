@@ -178,12 +178,13 @@ def _load_hypothesis_profile(config: pytest.Config, derandomize: bool) -> None:
     """
     if config.getoption("hypothesis_profile", None):
         return
-    from hypothesis import settings
+    from hypothesis import Phase, settings
 
     # One bug at a time: a learner reads one shrunk counterexample, and
-    # shrinking several distinct failures multiplies the time it takes. The
-    # parent is hypothesis' default, not the profile loaded now, which may be
-    # dojo-ci from an earlier in-process run.
+    # shrinking several distinct failures multiplies the time it takes. No
+    # explain phase: on a stub that always fails it costs seconds per test.
+    # The parent is hypothesis' default, not the profile loaded now, which may
+    # be dojo-ci from an earlier in-process run.
     settings.register_profile(
         "dojo",
         settings.get_profile("default"),
@@ -191,6 +192,7 @@ def _load_hypothesis_profile(config: pytest.Config, derandomize: bool) -> None:
         max_examples=50,
         print_blob=False,
         report_multiple_bugs=False,
+        phases=[p for p in Phase if p is not Phase.explain],
     )
     settings.register_profile("dojo-ci", settings.get_profile("dojo"), derandomize=True)
     settings.load_profile("dojo-ci" if derandomize or os.environ.get("CI") else "dojo")
