@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -20,6 +22,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dojo import __version__
+from dojo.compare import (
+    DEFAULT_LIMIT,
+    DEFAULT_SIZES,
+    bench,
+    compare,
+    render_bench,
+    render_compare,
+)
 from dojo.layout import LAST_STAGE, STAGES, Repo, locked_sentence
 from dojo.state import (
     Attempts,
@@ -164,6 +174,28 @@ def build_parser() -> argparse.ArgumentParser:
     restore = command("restore", cmd_restore, "put a backup back (after backing up katas/F)")
     restore.add_argument("family", metavar="F")
     restore.add_argument("backup", metavar="BACKUP", nargs="?", help="default: the newest")
+    compare = command(
+        "compare", cmd_compare, "your code beside the reference: tests per stage, then speed"
+    )
+    compare.add_argument("family", metavar="F")
+    bench = command("bench", cmd_bench, "the performance workloads on the reference alone")
+    bench.add_argument("family", metavar="F", nargs="?")
+    for sub in (compare, bench):
+        sub.add_argument(
+            "--sizes",
+            type=_sizes,
+            default=list(DEFAULT_SIZES),
+            metavar="N,N,...",
+            help="workload sizes (default 1000,10000,100000)",
+        )
+        sub.add_argument(
+            "--limit",
+            type=_limit,
+            default=DEFAULT_LIMIT,
+            metavar="S",
+            help="seconds per size before a run is stopped (default 30)",
+        )
+        sub.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
 
 
@@ -177,6 +209,23 @@ def _minutes(text: str) -> int:
     if text.isdigit() and 0 < int(text) <= 24 * 60:
         return int(text)
     raise argparse.ArgumentTypeError(f"expected whole minutes from 1 to 1440, got {text!r}")
+
+
+def _sizes(text: str) -> list[int]:
+    parts = [p.strip().replace("_", "") for p in text.split(",")]
+    if all(p.isdigit() and int(p) > 0 for p in parts):
+        return [int(p) for p in parts]
+    raise argparse.ArgumentTypeError(f"expected sizes like 1000,10000, got {text!r}")
+
+
+def _limit(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if 0 < seconds < math.inf:
+        return seconds
+    raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
 
 
 def find_repo(start: Path) -> Repo:
@@ -452,3 +501,46 @@ def _backup_current(ctx: Context, family: str) -> None:
             f"Backed up {ctx.relative(ctx.repo.workspace(family))}/ to {ctx.relative(saved)}/ "
             f"(`kata restore {family} {saved.name}` puts it back)."
         )
+
+
+def cmd_compare(ctx: Context, args: argparse.Namespace) -> int:
+    family = args.family
+    workspace = ctx.repo.workspace(family)
+    if not (workspace / "__init__.py").is_file():
+        raise KataError(
+            f"{ctx.relative(workspace)}/__init__.py does not exist yet: "
+            f"`{ctx.command(family, 1)}` creates it from the starter"
+        )
+    if not (ctx.repo.tests(family) / "workload.py").is_file():
+        raise KataError(f"{family} has no performance workload (tests/{family}/workload.py)")
+    report = compare(ctx.repo, family, ctx.progress.unlocked(family), args.sizes, args.limit)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for line in render_compare(report):
+            print(ctx.style.warn(line) if line.startswith("!!") else line)
+    return 0
+
+
+def cmd_bench(ctx: Context, args: argparse.Namespace) -> int:
+    families = [args.family] if args.family else ctx.repo.families()
+    missing = [f for f in families if not (ctx.repo.tests(f) / "workload.py").is_file()]
+    if args.family and missing:
+        raise KataError(
+            f"{args.family} has no performance workload (tests/{args.family}/workload.py)"
+        )
+    rows = bench(
+        ctx.repo, [f for f in families if f not in missing], args.sizes, args.limit, LAST_STAGE
+    )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(
+        f"kata bench: the reference alone, operations of stages 1-{LAST_STAGE}, best of 3 "
+        f"runs per size, each size in a fresh process"
+    )
+    for line in render_bench(rows):
+        print(line)
+    if missing:
+        print(f"No workload yet (skipped): {', '.join(missing)}")
+    return 0
