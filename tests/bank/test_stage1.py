@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.bank.helpers import bank_with
+
 pytestmark = pytest.mark.stage(1)
 
 # The example table of stage1.md, row by row.
@@ -30,16 +32,6 @@ EXAMPLE = [
 
 NOT_INT = [True, False, 1.0, "1", None, b"1"]
 NOT_STR = [1, None, b"a", ("a",)]
-
-
-def bank_with(new_bank, **balances: int):
-    """A bank (time 0) with one account per keyword, holding that balance."""
-    bank = new_bank()
-    for account_id, balance in balances.items():
-        assert bank.create_account(0, account_id) is True
-        if balance:
-            assert bank.deposit(0, account_id, balance) == balance
-    return bank
 
 
 def test_the_example_table_replays_row_by_row(new_bank, replay):

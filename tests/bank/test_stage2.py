@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.bank.helpers import bank_with
+
 pytestmark = pytest.mark.stage(2)
 
 # The example table of stage2.md, row by row.
@@ -26,16 +28,6 @@ EXAMPLE = [
     ("top_spenders", (9, True), TypeError),
     ("top_spenders", (8, 1), [("c", 60)]),
 ]
-
-
-def bank_with(new_bank, **balances: int):
-    """A bank (time 0) with one account per keyword, holding that balance."""
-    bank = new_bank()
-    for account_id, balance in balances.items():
-        assert bank.create_account(0, account_id) is True
-        if balance:
-            assert bank.deposit(0, account_id, balance) == balance
-    return bank
 
 
 def test_the_example_table_replays_row_by_row(new_bank, replay):

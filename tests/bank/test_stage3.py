@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.bank.helpers import bank_with
+
 pytestmark = pytest.mark.stage(3)
 
 DAY = 86_400_000  # ms from a payment to its cashback
@@ -32,16 +34,6 @@ EXAMPLE = [
     ("pay", (86_403_000, "a", 659), "payment3"),
     ("top_spenders", (86_403_000, 2), [("a", 1008), ("b", 0)]),
 ]
-
-
-def bank_with(new_bank, **balances: int):
-    """A bank (time 0) with one account per keyword, holding that balance."""
-    bank = new_bank()
-    for account_id, balance in balances.items():
-        assert bank.create_account(0, account_id) is True
-        if balance:
-            assert bank.deposit(0, account_id, balance) == balance
-    return bank
 
 
 def test_the_example_table_replays_row_by_row(new_bank, replay):

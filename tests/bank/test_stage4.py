@@ -8,6 +8,8 @@ from bisect import bisect_right
 
 import pytest
 
+from tests.bank.helpers import bank_with
+
 pytestmark = pytest.mark.stage(4)
 
 DAY = 86_400_000  # ms from a payment to its cashback
@@ -44,16 +46,6 @@ EXAMPLE = [
     ("get_balance", (D + 11, "a", D + 10), 611),
     ("get_payment_status", (D + 11, "b", "payment1"), "CASHBACK_RECEIVED"),
 ]
-
-
-def bank_with(new_bank, **balances: int):
-    """A bank (time 0) with one account per keyword, holding that balance."""
-    bank = new_bank()
-    for account_id, balance in balances.items():
-        assert bank.create_account(0, account_id) is True
-        if balance:
-            assert bank.deposit(0, account_id, balance) == balance
-    return bank
 
 
 def test_the_example_table_replays_row_by_row(new_bank, replay):
