@@ -159,16 +159,24 @@ def read_json(
     return None, f"{path} was {found}; moved it to {aside.name}, {fallback}"
 
 
-def _problem(data: Any) -> str | None:
-    """What is wrong with a decoded progress file, or None if it is usable."""
+def _envelope_problem(data: Any, table: str) -> str | None:
+    """What is wrong with a state file's envelope: a JSON object of this
+    version holding the object ``table``; None if it is usable."""
     if not isinstance(data, dict):
         return "not a JSON object"
     if data.get("version") != VERSION:
         return f"written by another version (version {data.get('version')!r}, expected {VERSION})"
-    families = data.get("families")
-    if not isinstance(families, dict):
-        return "missing its 'families' table"
-    for name, fam in families.items():
+    if not isinstance(data.get(table), dict):
+        return f"missing its {table!r} table"
+    return None
+
+
+def _problem(data: Any) -> str | None:
+    """What is wrong with a decoded progress file, or None if it is usable."""
+    problem = _envelope_problem(data, "families")
+    if problem is not None:
+        return problem
+    for name, fam in data["families"].items():
         if not isinstance(fam, dict) or not isinstance(fam.get("stages", {}), dict):
             return f"damaged at family {name!r}"
         unlocked = fam.get("unlocked", 1)
@@ -303,14 +311,10 @@ def splits(attempt: dict[str, Any]) -> dict[int, tuple[int, int] | None]:
 
 def _attempts_problem(data: Any) -> str | None:
     """What is wrong with a decoded attempts file, or None if it is usable."""
-    if not isinstance(data, dict):
-        return "not a JSON object"
-    if data.get("version") != VERSION:
-        return f"written by another version (version {data.get('version')!r}, expected {VERSION})"
-    attempts = data.get("attempts")
-    if not isinstance(attempts, dict):
-        return "missing its 'attempts' table"
-    for name, attempt in attempts.items():
+    problem = _envelope_problem(data, "attempts")
+    if problem is not None:
+        return problem
+    for name, attempt in data["attempts"].items():
         if not _attempt_ok(attempt):
             return f"damaged at family {name!r}"
     return None
