@@ -13,6 +13,7 @@ import difflib
 import json
 import math
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dojo import __version__
+from dojo.clock import duration, now, parse_stamp
 from dojo.compare import (
     DEFAULT_LIMIT,
     DEFAULT_SIZES,
@@ -30,26 +32,24 @@ from dojo.compare import (
     render_bench,
     render_compare,
 )
-from dojo.layout import LAST_STAGE, STAGES, Repo, locked_sentence
+from dojo.layout import LAST_STAGE, STAGES, Repo, locked_sentence, parse_stage
 from dojo.state import (
+    Attempt,
     Attempts,
     History,
+    HistoryRecord,
     Progress,
-    backup,
     backups,
     kata_home,
-    parse_stamp,
+    locked,
     points,
+    replace_workspace,
     splits,
 )
-from dojo.summary import align, attempt_line, clock_text, split_text
+from dojo.summary import align, attempt_line, split_text
 
 Clock = Callable[[], datetime]
 LOCKED = 4  # the exit code of a refused locked stage, as pytest's usage error
-
-
-def wall_clock() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class KataError(Exception):
@@ -114,8 +114,13 @@ def _warned(state: Any) -> Any:
     return state
 
 
-def main(argv: list[str] | None = None, *, clock: Clock = wall_clock) -> int:
-    """Run one ``kata`` command; returns the exit code. Tests pass ``clock``."""
+def main(argv: list[str] | None = None, *, clock: Clock = now) -> int:
+    """Run one ``kata`` command; returns the exit code. Tests pass ``clock``.
+
+    A command that changes state runs under the state lock from start to end,
+    reading the files inside it; a long read-only one (compare, bench) takes
+    the lock only to close expired attempts.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -126,7 +131,10 @@ def main(argv: list[str] | None = None, *, clock: Clock = wall_clock) -> int:
         if getattr(args, "family", None) is not None:
             check_family(repo, args.family)
         ctx = Context(repo, clock().astimezone(timezone.utc), Style(sys.stdout))
-        close_expired(ctx)
+        with locked(ctx.home):
+            close_expired(ctx)
+            if not getattr(args, "long", False):
+                return args.run(ctx, args)
         return args.run(ctx, args)
     except KataError as exc:
         print(f"kata: {exc}", file=sys.stderr)
@@ -181,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = command("bench", cmd_bench, "the performance workloads on the reference alone")
     bench.add_argument("family", metavar="F", nargs="?")
     for sub in (compare, bench):
+        sub.set_defaults(long=True)
         sub.add_argument(
             "--sizes",
             type=_sizes,
@@ -200,9 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _stage(text: str) -> int:
-    if text.isdigit() and int(text) in STAGES:
-        return int(text)
-    raise argparse.ArgumentTypeError(f"expected a stage from 1 to {LAST_STAGE}, got {text!r}")
+    try:
+        return parse_stage(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _minutes(text: str) -> int:
@@ -258,7 +268,7 @@ def close_expired(ctx: Context) -> None:
             close(ctx, family)
 
 
-def close(ctx: Context, family: str) -> dict[str, Any]:
+def close(ctx: Context, family: str) -> HistoryRecord:
     """End the attempt on ``family``: record it in the history, print its report."""
     attempt = ctx.attempts.get(family)
     record = ctx.attempts.close(family, ctx.now)
@@ -267,16 +277,16 @@ def close(ctx: Context, family: str) -> dict[str, Any]:
     ctx.closed.add(family)
     print(f"Attempt on {family} finished: {record['score']}/1000 points.")
     print_attempt(ctx, family, attempt)
-    used = clock_text(record["used_seconds"])
+    used = duration(record["used_seconds"])
     print(f"Time used: {used} of {record['minutes']} min; score {record['score']}/1000")
     print(f"Recorded in {ctx.relative(ctx.history.path)}; `kata history` lists attempts.")
     return record
 
 
-def print_attempt(ctx: Context, family: str, attempt: dict[str, Any]) -> None:
+def print_attempt(ctx: Context, family: str, attempt: Attempt) -> None:
     """The attempt's table: best passed/total, split and points per stage."""
     split = splits(attempt)
-    cells = [("stage", "best", "split", "overtime runs", "points")]
+    cells = [("stage", "best", "split", "overtime", "points")]
     for k in STAGES:
         entry = attempt["stages"].get(str(k), {})
         best = f"{entry['best_passed']}/{entry['best_total']}" if "best_total" in entry else "-"
@@ -291,7 +301,7 @@ def print_attempt(ctx: Context, family: str, attempt: dict[str, Any]) -> None:
         )
     start = parse_stamp(attempt["start"])
     print(ctx.style.bold(f"{family}: started {_date(start)}, {attempt['minutes']} minutes"))
-    for line in align(cells):
+    for line in align(cells, left={0, 2}):
         print(line)
 
 
@@ -315,8 +325,8 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
         if attempt is None:
             on = "-"
         else:
-            left = int((parse_stamp(attempt["deadline"]) - ctx.now).total_seconds())
-            on = f"on, {left // 60} min left"
+            left = (parse_stamp(attempt["deadline"]) - ctx.now).total_seconds()
+            on = f"on, {duration(left)} left"
         cells.append(
             (
                 family,
@@ -326,16 +336,9 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
                 str(best[family]["score"]) if family in best else "-",
             )
         )
-    for line in _left_aligned(cells):
+    for line in align(cells, left=range(len(cells[0]))):
         print(line)
     return 0
-
-
-def _left_aligned(cells: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-    return [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    ]
 
 
 def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
@@ -362,7 +365,7 @@ def cmd_start(ctx: Context, args: argparse.Namespace) -> int:
             )
         close(ctx, family)
     _fresh_workspace(ctx, family)
-    ctx.progress.reset(family)
+    ctx.progress.reset(family, ctx.now)
     ctx.progress.save()
     attempt = ctx.attempts.start(family, ctx.now, args.minutes)
     ctx.attempts.save()
@@ -380,9 +383,36 @@ def cmd_start(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _fresh_workspace(ctx: Context, family: str) -> None:
-    """Back up ``katas/F`` (if any), then put the pristine starter in its place."""
-    _backup_current(ctx, family)
-    ctx.repo.create_workspace(family)
+    """Put the pristine starter in ``katas/F``, backing up what was there.
+
+    A workspace that is the starter already is left alone: a backup of it
+    would only hide the learner's real backups.
+    """
+    workspace, starter = ctx.repo.workspace(family), ctx.repo.starter(family)
+    if not same_tree(workspace, starter):
+        _replace(ctx, family, starter)
+
+
+def same_tree(a: Path, b: Path) -> bool:
+    """Whether two folders hold the same files with the same bytes (caches aside)."""
+    if a.is_symlink() or not a.is_dir():
+        return False
+
+    def files(root: Path) -> dict[str, bytes | str]:
+        found: dict[str, bytes | str] = {}
+        for path in sorted(root.rglob("*")):
+            if "__pycache__" in path.parts or path.suffix == ".pyc":
+                continue
+            key = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                found[key] = "link:" + os.readlink(path)
+            elif path.is_file():
+                found[key] = path.read_bytes()
+            else:
+                found[key] = "dir"
+        return found
+
+    return files(a) == files(b)
 
 
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
@@ -411,19 +441,19 @@ def cmd_history(ctx: Context, args: argparse.Namespace) -> int:
     if not records:
         print("No attempts recorded yet. `kata start F` starts one.")
         return 0
-    cells = [("date", "family", "minutes used", "stages passed", "score")]
+    cells = [("date", "family", "time used", "stages passed", "score")]
     for r in records:
-        passed = sum("first_passed" in e for e in r["stages"].values() if isinstance(e, dict))
+        passed = sum("first_passed" in e for e in r["stages"].values())
         cells.append(
             (
                 _date(parse_stamp(r["start"])),
                 r["family"],
-                f"{_number(r['used_seconds'] / 60)} of {r['minutes']}",
+                f"{duration(r['used_seconds'])} of {r['minutes']} min",
                 f"{passed}/{LAST_STAGE}",
                 f"{r['score']}/1000",
             )
         )
-    for line in _left_aligned(cells):
+    for line in align(cells, left=range(len(cells[0]))):
         print(line)
     print(ctx.style.bold("Best per family:"))
     for family, r in sorted(_best_scores(records).items()):
@@ -431,9 +461,9 @@ def cmd_history(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _best_scores(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _best_scores(records: list[HistoryRecord]) -> dict[str, HistoryRecord]:
     """The best record per family (the earliest among equal scores)."""
-    best: dict[str, dict[str, Any]] = {}
+    best: dict[str, HistoryRecord] = {}
     for r in records:
         if r["family"] not in best or r["score"] > best[r["family"]]["score"]:
             best[r["family"]] = r
@@ -443,7 +473,7 @@ def _best_scores(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def cmd_reset(ctx: Context, args: argparse.Namespace) -> int:
     family = args.family
     _fresh_workspace(ctx, family)
-    ctx.progress.reset(family)
+    ctx.progress.reset(family, ctx.now)
     ctx.progress.save()
     print(
         f"{ctx.relative(ctx.repo.workspace(family))}/ is the stage-1 starter again and {family} "
@@ -457,18 +487,20 @@ def cmd_backups(ctx: Context, args: argparse.Namespace) -> int:
     if not found:
         print(f"No backups of {args.family} yet.")
         return 0
-    cells = [("backup", "date", "size")]
-    for path in found:
-        mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
-        cells.append((path.name, _date(mtime), _size(path)))
-    for line in _left_aligned(cells):
+    cells = [("backup", "taken", "size")]
+    for taken, path in found:
+        cells.append((path.name, _date(taken), _size(path)))
+    for line in align(cells, left={0, 1}):
         print(line)
     print(f"`kata restore {args.family} BACKUP` puts one back (the newest if none is named).")
     return 0
 
 
 def _size(folder: Path) -> str:
-    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    if folder.is_symlink() or not folder.is_dir():
+        size = folder.lstat().st_size
+    else:
+        size = sum(f.lstat().st_size for f in folder.rglob("*") if f.is_file() or f.is_symlink())
     if size < 1000:
         return f"{size} B"
     return f"{size / 1000:.1f} kB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"
@@ -479,23 +511,31 @@ def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
     found = backups(ctx.home, family)
     if not found:
         raise KataError(f"no backups of {family} to restore")
+    paths = [path for _, path in found]
     if args.backup is None:
-        chosen = found[0]
+        chosen = paths[0]
     else:
-        named = [p for p in found if p.name == Path(args.backup).name]
+        named = [p for p in paths if p.name == Path(args.backup).name]
         if not named:
-            names = ", ".join(p.name for p in found)
+            names = ", ".join(p.name for p in paths)
             raise KataError(f"no backup {args.backup!r} of {family}; backups: {names}")
         chosen = named[0]
-    _backup_current(ctx, family)
-    ctx.repo.create_workspace(family, source=chosen)
+    if chosen.is_symlink() or not chosen.is_dir():
+        raise KataError(f"{ctx.relative(chosen)} is not a folder: it cannot be a workspace")
+    _replace(ctx, family, chosen)
     print(f"Restored {ctx.relative(ctx.repo.workspace(family))}/ from {chosen.name}.")
     return 0
 
 
-def _backup_current(ctx: Context, family: str) -> None:
-    """Move ``katas/F`` into the backups, if it exists, and say where it went."""
-    saved = backup(ctx.home, ctx.repo.workspace(family), family, ctx.now)
+def _replace(ctx: Context, family: str, source: Path) -> None:
+    """Put a copy of ``source`` at ``katas/F``, all or nothing, backing up what was there."""
+    try:
+        saved = replace_workspace(ctx.home, ctx.repo.workspace(family), source, family, ctx.now)
+    except (OSError, shutil.Error) as exc:
+        raise KataError(
+            f"could not put {ctx.relative(source)} in place of "
+            f"{ctx.relative(ctx.repo.workspace(family))}/, which is unchanged: {exc}"
+        ) from None
     if saved is not None:
         print(
             f"Backed up {ctx.relative(ctx.repo.workspace(family))}/ to {ctx.relative(saved)}/ "

@@ -2,11 +2,12 @@
 
 Correctness: the family's tests of the unlocked stages run in a subprocess
 against ``katas/F`` and against ``solutions/F``, with ``KATA_HOME`` in a
-temporary folder so that nothing is unlocked or recorded; the junit XML gives
-each test's stage and one-line reason.
+temporary folder so that nothing is unlocked or recorded; the runner's own
+tally (``--kata-report``) gives each stage's counts and each failure's
+one-line reason.
 
 Performance: ``tests/F/workload.py`` defines ``workload(impl, n, stages) ->
-operations``. Each size runs in a fresh subprocess (best of ``RUNS``, in CPU
+operations``. Each size runs in a fresh subprocess (``dojo.timing``) (best of ``RUNS``, in CPU
 time, which other processes on the machine barely disturb) under a wall-time
 limit; a run cut off by the limit is a lower bound, never a hang. A run repeats
 a short workload until it has measured ``MIN_SECONDS``; the growth exponent
@@ -23,49 +24,25 @@ import os
 import subprocess
 import sys
 import tempfile
-import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from dojo.layout import Repo
+from dojo.layout import Repo, Target
+from dojo.summary import align
 
 RUNS = 3
 MIN_SECONDS = 0.05  # a run repeats the workload until it measures this: shorter is noise
 FLAG_MARGIN = 0.5  # a learner exponent this far above the reference's is called out
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 DEFAULT_LIMIT = 30.0
+TESTS_LIMIT = 900.0  # seconds a test run of compare may take before it is stopped
 
-# Runs in a fresh interpreter: argv = folder name label workload n stages runs
-# min_seconds [baseline]. A run repeats the workload until it has taken
-# min_seconds (as timeit does), so that short workloads are measured too.
-# Prints one JSON line per finished run, flushed, so a run cut off by the limit
-# still leaves the runs before it.
-RUNNER = """
-import importlib.util, json, sys, time
-from pathlib import Path
-from types import ModuleType
-from dojo.loader import ImplementationError, load_package
-folder, name, label, path, n, stages, runs, least, *baseline = sys.argv[1:]
-try:
-    impl = load_package(Path(folder), name, label)
-except ImplementationError as exc:
-    sys.exit(str(exc))
-spec = importlib.util.spec_from_file_location("_kata_workload", path)
-module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
-run = module.BASELINES[baseline[0]] if baseline else (
-    lambda impl, n: module.workload(impl, n, int(stages)))
-for _ in range(int(runs)):
-    spent, repeats = 0.0, 0
-    while spent < float(least):
-        start = time.process_time()
-        ops = run(impl, int(n))
-        spent += time.process_time() - start
-        repeats += 1
-    print(json.dumps({"seconds": spent / repeats, "ops": ops, "measured": spent}), flush=True)
-"""
+
+def progress(text: str) -> None:
+    """Say on stderr what compare is doing now, so a long part never looks like a hang."""
+    print(f"kata: {text}", file=sys.stderr, flush=True)
 
 
 # --- correctness ---------------------------------------------------------------
@@ -91,19 +68,19 @@ def run_tests(repo: Repo, family: str, stage: int) -> dict[str, TestRun]:
     """Run the tests of stages 1..stage against the learner's code and the reference.
 
     Both runs go at once, in subprocesses whose ``KATA_HOME`` is a temporary
-    folder: a compare run never unlocks or records anything.
+    folder: a compare run never unlocks or records anything. Each is stopped
+    after ``TESTS_LIMIT`` seconds.
     """
+    progress(f"running the tests of stages 1-{stage} on your code and on the reference")
     with tempfile.TemporaryDirectory(prefix="kata-compare-") as tmp:
         env = {**os.environ, "KATA_HOME": str(Path(tmp) / "home")}
         running = {}
-        for who, folder in (
-            ("learner", repo.workspace(family)),
-            ("reference", repo.solution(family)),
-        ):
-            report = Path(tmp) / f"{who}.xml"
+        for who, learner in (("learner", True), ("reference", False)):
+            report = Path(tmp) / f"{who}.json"
+            target = Target(family, learner)
             command = [sys.executable, "-m", "pytest", "--stage", str(stage), "-q"]
-            command += ["--ignore-lock"] if who == "learner" else []
-            command += [repo.relative(folder), "-p", "no:cacheprovider", f"--junitxml={report}"]
+            command += ["--ignore-lock"] if learner else []
+            command += [target.label, "-p", "no:cacheprovider", f"--kata-report={report}"]
             process = subprocess.Popen(
                 command,
                 cwd=repo.root,
@@ -113,48 +90,33 @@ def run_tests(repo: Repo, family: str, stage: int) -> dict[str, TestRun]:
                 text=True,
             )
             running[who] = (process, report)
-        return {
-            who: _finish_tests(p, report, family, stage) for who, (p, report) in running.items()
-        }
+        return {who: _finish_tests(p, report, stage) for who, (p, report) in running.items()}
 
 
-def _finish_tests(process: subprocess.Popen[str], report: Path, family: str, stage: int) -> TestRun:
-    output, _ = process.communicate()
+def _finish_tests(process: subprocess.Popen[str], report: Path, stage: int) -> TestRun:
+    try:
+        output, _ = process.communicate(timeout=TESTS_LIMIT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        return TestRun(error=f"stopped after {TESTS_LIMIT:g} s")
     if not report.is_file():
         last = output.strip().splitlines()
         return TestRun(error=last[-1] if last else f"pytest exited with {process.returncode}")
-    return parse_junit(report, family, stage)
+    return read_report(json.loads(report.read_text(encoding="utf-8")), stage)
 
 
-def parse_junit(path: Path, family: str, stage: int) -> TestRun:
+def read_report(data: dict[str, Any], stage: int) -> TestRun:
+    """A ``--kata-report`` file as per-stage counts and failures."""
     run = TestRun(stages={k: StageResult(k) for k in range(1, stage + 1)})
-    for case in ET.parse(path).iter("testcase"):
-        props = {p.get("name"): p.get("value") for p in case.iter("property")}
-        if "stage" not in props:
-            continue
-        k = int(props["stage"])
-        result = run.stages.setdefault(k, StageResult(k))
-        result.total += 1
-        bad = case.find("failure")
-        if bad is None:
-            bad = case.find("error")
-        if bad is None and case.find("skipped") is None:
-            result.passed += 1
-        elif bad is not None:
-            lines = (bad.get("message") or "").strip().splitlines() or ["failed"]
-            reason = lines[0].removeprefix("Failed: ")  # pytest.fail's prefix says nothing
-            run.failures.append((k, _test_name(case, family), _short(reason)))
+    for counts in data["stages"]:
+        run.stages[counts["stage"]] = StageResult(
+            counts["stage"], counts["passed"], counts["total"]
+        )
+    for failure in data["failures"]:
+        test = failure["test"].split("/")[-1]
+        run.failures.append((failure["stage"], test, _short(failure["reason"])))
     return run
-
-
-def _test_name(case: ET.Element, family: str) -> str:
-    """``test_stage1.py::test_x`` from junit's ``tests.F.test_stage1`` and ``test_x``."""
-    parts = (case.get("classname") or "").split(".")
-    if family in parts:
-        parts = parts[parts.index(family) + 1 :]
-    if parts:
-        parts[0] += ".py"
-    return "::".join([*parts, case.get("name") or "?"])
 
 
 def _short(text: str, width: int = 110) -> str:
@@ -193,8 +155,8 @@ def time_workload(
     baseline: str | None = None,
 ) -> Timing:
     """Run the workload at ``size`` in a fresh interpreter, best of RUNS, within ``limit``."""
-    name = f"{'katas' if folder == repo.workspace(family) else 'solutions'}.{family}"
-    command = [sys.executable, "-c", RUNNER, str(folder), name, repo.relative(folder)]
+    target = Target(family, folder == repo.workspace(family))
+    command = [sys.executable, "-m", "dojo.timing", str(folder), target.module, target.label]
     command += [str(repo.tests(family) / "workload.py"), str(size), str(stages), str(RUNS)]
     command += [str(MIN_SECONDS)]
     command += [baseline] if baseline else []
@@ -253,6 +215,9 @@ def compare(
     for size in sizes:
         row = {}
         for who, folder in (("learner", repo.workspace(family)), ("reference", reference)):
+            progress(
+                f"timing {'your code' if who == 'learner' else 'the reference'} at size {size:,}"
+            )
             row[who] = time_workload(repo, family, folder, size, unlocked, limit)
         perf.append(row)
     return {
@@ -352,6 +317,7 @@ def bench(
         names = [None, *getattr(workload_module(repo, family), "BASELINES", {})]
         for baseline in names:
             for size in sizes:
+                progress(f"timing {family} {baseline or 'workload'} at size {size:,}")
                 timing = time_workload(
                     repo, family, repo.solution(family), size, last_stage, limit, baseline
                 )
@@ -450,19 +416,7 @@ def render_bench(rows: list[dict[str, Any]]) -> list[str]:
     cells = [("family", "workload", "size", "ops/s", "best time")]
     for r in rows:
         cells.append((r["family"], r["workload"], f"{r['size']:,}", _rate(r), _time(r)))
-    return align(cells, left=2)
-
-
-def align(cells: list[tuple[str, ...]], left: int = 1) -> list[str]:
-    """Columns: the first ``left`` left-aligned, the others right-aligned."""
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-    return [
-        "  ".join(
-            c.ljust(w) if i < left else c.rjust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in cells
-    ]
+    return align(cells, left={0, 1})
 
 
 def _span(stages: int) -> str:

@@ -16,6 +16,45 @@ STAGES = (1, 2, 3, 4)
 LAST_STAGE = STAGES[-1]
 
 
+def parse_stage(text: str) -> int:
+    """A stage number from the command line; ValueError naming the range otherwise."""
+    if text.strip().isdigit() and int(text) in STAGES:
+        return int(text)
+    raise ValueError(f"expected a stage number from {STAGES[0]} to {LAST_STAGE}, got {text!r}")
+
+
+def stage_span(stage: int) -> str:
+    """``stage 1`` or ``stage 3 (with stages 1-2)``... as headers say it."""
+    if stage == 1:
+        return "stage 1"
+    earlier = "stage 1" if stage == 2 else f"stages 1-{stage - 1}"
+    return f"stage {stage} (with {earlier})"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One family's code: the learner's (``katas/F``) or the reference (``solutions/F``).
+
+    The one place that knows the folder, the import name and the label of each.
+    """
+
+    family: str
+    learner: bool
+
+    @property
+    def label(self) -> str:
+        """``katas/F`` or ``solutions/F``: how messages name the folder."""
+        return f"{'katas' if self.learner else 'solutions'}/{self.family}"
+
+    @property
+    def module(self) -> str:
+        """The name the package is imported under: ``katas.F`` or ``solutions.F``."""
+        return self.label.replace("/", ".")
+
+    def folder(self, repo: Repo) -> Path:
+        return repo.workspace(self.family) if self.learner else repo.solution(self.family)
+
+
 @dataclass(frozen=True)
 class Repo:
     """The kit rooted at ``root`` (the folder holding ``pyproject.toml``)."""
@@ -56,19 +95,18 @@ class Repo:
         path = Path(os.path.relpath(self.workspace(family), cwd)).as_posix()
         return f"pytest --stage {stage} {path}"
 
-    def create_workspace(self, family: str, source: Path | None = None) -> Path:
-        """Copy ``source`` (the pristine starter by default) to ``katas/F``.
+    def create_workspace(self, family: str) -> Path:
+        """Copy the pristine starter to ``katas/F``, which must not exist yet.
 
-        The folder must not exist yet. The copy is made beside the target and
-        renamed into place, so an interrupted copy never leaves a half-filled
-        workspace behind.
+        The copy is made beside the target and renamed into place, so an
+        interrupted copy never leaves a half-filled workspace behind.
         """
         target = self.workspace(family)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.with_name(f".{family}.creating-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         shutil.copytree(
-            source or self.starter(family),
+            self.starter(family),
             staging,
             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
         )

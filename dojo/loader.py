@@ -24,15 +24,6 @@ class MissingName(AttributeError):
     """The code under test lacks a public name the tests use."""
 
 
-class KataTimeout(BaseException):
-    """Raised by the runner's per-test timer.
-
-    A ``BaseException`` on purpose: hypothesis catches ``Exception`` (and
-    pytest's ``Failed``) to shrink and replay a failing example, which would
-    re-enter an infinite loop forever. This one passes straight through it.
-    """
-
-
 def load_package(folder: Path, name: str, label: str) -> ModuleType:
     """Import ``folder/__init__.py`` as the package ``name``.
 
@@ -62,9 +53,6 @@ def load_package(folder: Path, name: str, label: str) -> ModuleType:
         raise ImplementationError(
             f"cannot import {label}: SyntaxError at {where}:{exc.lineno}: {exc.msg}"
         ) from None
-    except KataTimeout:
-        del sys.modules[name]
-        raise
     except SystemExit as exc:
         del sys.modules[name]
         raise ImplementationError(
@@ -75,6 +63,9 @@ def load_package(folder: Path, name: str, label: str) -> ModuleType:
         raise ImplementationError(
             f"cannot import {label}: {type(exc).__name__} at {_origin(exc, folder, label)}: {exc}"
         ) from None
+    except BaseException:  # the kit's timer, os._exit: they pass through, half-imported module gone
+        del sys.modules[name]
+        raise
     return module
 
 

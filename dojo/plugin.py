@@ -3,63 +3,75 @@
 ``pytest --stage N katas/F`` runs the tests of stages 1..N in ``tests/F``
 against the learner's ``katas/F`` and records progress; ``solutions/F`` runs
 them against the reference; any other path is a plain run against the
-reference. See DESIGN.md, "The path names the code under test" and "Stage
-runs". Learner faults (syntax errors, stubs, infinite loops, ``sys.exit``)
-fail their own tests with a one-line reason and never stop the run.
+reference. This module only wires pytest's hooks to the modules that do the
+work; ``docs/DESIGN.md`` draws the whole route of a result:
+
+- ``dojo.target``: which code a run tests;
+- ``dojo.gate``: locked stages, the workspace, the state a run starts from;
+- ``dojo.profiles``: hypothesis settings;
+- ``dojo.timeout`` and ``dojo.watchdog``: the per-test limit and its backstop;
+- ``dojo.faults``: one-line reasons for the faults of code under test;
+- ``dojo.tally``: every test's result, from its reports, in one place;
+- ``dojo.practice``: whether the run is under the kit's own settings;
+- ``dojo.record``: progress, attempt and unlocking, under the state lock;
+- ``dojo.summary``: the table and its lines.
 """
 
 from __future__ import annotations
 
-import argparse
+import json
 import os
 import re
-import signal
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from dojo.layout import LAST_STAGE, STAGES, Repo, locked_sentence
-from dojo.loader import Implementation, ImplementationError, KataTimeout, MissingName
-from dojo.state import Attempts, Progress, kata_home, parse_stamp, splits
-from dojo.summary import StageRow, attempt_line, render_table, split_text
+from dojo import profiles
+from dojo.clock import now
+from dojo.faults import TIMEOUT, KataExit, fault
+from dojo.gate import Gate, gate
+from dojo.layout import LAST_STAGE, STAGES, Repo, Target, parse_stage, stage_span
+from dojo.loader import Implementation
+from dojo.practice import canonical_args, differences
+from dojo.record import Recorded, record
+from dojo.state import Progress, kata_home, splits
+from dojo.summary import StageRow, attempt_line, split_text, stage_table
+from dojo.tally import Tally
+from dojo.target import resolve
+from dojo.timeout import Limits, Timer, add_ini, perf_of
+from dojo.watchdog import Watchdog
 
 STAGE_FILE = re.compile(r"test_stage(\d+)\.py")
 
-# Options that run a subset of a stage's tests: such a run records nothing.
-NARROWING = {
-    "keyword": "-k",
-    "markexpr": "-m",
-    "deselect": "--deselect",
-    "lf": "--lf",
-    "stepwise": "--sw",
-    "maxfail": "-x/--maxfail",
-    "ignore": "--ignore",
-    "ignore_glob": "--ignore-glob",
-}
 
-
-def stage_number(text: str) -> int:
-    """argparse type of ``--stage``: an int from the first to the last stage."""
+def stage_option(text: str) -> int:
+    """argparse type of ``--stage``."""
     try:
-        stage = int(text)
-    except ValueError:
-        stage = 0
-    if stage not in STAGES:
-        raise argparse.ArgumentTypeError(
-            f"expected a stage number from {STAGES[0]} to {LAST_STAGE}, got {text!r}"
-        )
-    return stage
+        return parse_stage(text)
+    except ValueError as exc:
+        import argparse
+
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+_parser: pytest.Parser | None = None  # this run's parser, to compute the kit's own options
+_runs: list[Run] = []  # runs configured and not yet unconfigured (pytester nests them)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    global _parser
+    _parser = parser
+    add_ini(parser)
     group = parser.getgroup("kata", "kata dojo")
     group.addoption(
         "--stage",
-        type=stage_number,
+        type=stage_option,
         default=None,
         metavar="N",
         help="run the tests of stages 1..N (a stage unlocks when the one before it passes).",
@@ -70,251 +82,159 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="run a locked stage anyway, as practice: such a run records nothing.",
     )
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a run is about: one family, as learner code or as the reference."""
-
-    family: str
-    learner: bool
-
-    @property
-    def label(self) -> str:
-        return f"{'katas' if self.learner else 'solutions'}/{self.family}"
+    group.addoption(
+        "--kata-report",
+        default=None,
+        metavar="FILE",
+        help="write the run's per-stage counts and failures to FILE as JSON (kata compare, watch).",
+    )
 
 
 @dataclass
-class Outcome:
-    """One test's result, folded over its setup, call and teardown reports."""
-
-    stage: int
-    state: str = "not run"  # passed | failed | not implemented | skipped | not run
-
-
-@dataclass
-class Dojo:
+class Run:
     """Per-session state of the plugin, kept in ``config.stash``."""
 
     repo: Repo
     target: Target | None
     stage: int | None
-    ignore_lock: bool
-    narrowed: list[str]
-    progress: Progress | None = None
-    attempts: Attempts | None = None  # set when a timed attempt on the family is on
-    notices: list[str] = field(default_factory=list)
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-    implementations: dict[tuple[str, bool], Implementation] = field(default_factory=dict)
-    result: list[str] = field(default_factory=list)
+    worker: bool  # a pytest-xdist worker: runs tests, records nothing
+    nested: bool  # a run inside another (pytester): no watchdog, no hard exit
+    practice: list[str] = field(default_factory=list)  # why this run records nothing
+    gate: Gate | None = None
+    tally: Tally | None = None
+    limits: Limits | None = None
+    timer: Timer | None = None
+    watchdog: Watchdog | None = None
+    deadline: float = 0.0  # monotonic deadline of the running test
+    limit: float = 0.0  # the running test's limit
+    implementations: dict[Target, Implementation] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)  # printed after the table
+    exitstatus: int = 0
 
     def implementation(self, family: str) -> Implementation:
-        """The code under test for ``family`` tests: learner's or reference."""
+        """The code under test for ``family`` tests: the learner's or the reference."""
         learner = self.target is not None and self.target.learner and self.target.family == family
-        key = (family, learner)
-        if key not in self.implementations:
-            if learner:
-                folder, name = self.repo.workspace(family), f"katas.{family}"
-            else:
-                folder, name = self.repo.solution(family), f"solutions.{family}"
-            self.implementations[key] = Implementation(folder, name, self.repo.relative(folder))
-        return self.implementations[key]
+        target = Target(family, learner)
+        if target not in self.implementations:
+            self.implementations[target] = Implementation(
+                target.folder(self.repo), target.module, target.label
+            )
+        return self.implementations[target]
+
+    def command(self, config: pytest.Config, stage: int) -> str:
+        assert self.target is not None
+        return self.repo.command(self.target.family, stage, config.invocation_params.dir)
 
 
-RETIMEOUT = 1.0  # seconds between repeated timeouts of a test that swallows them
-DOJO = pytest.StashKey[Dojo]()
-TIMER = pytest.StashKey[bool]()
+RUN = pytest.StashKey[Run]()
+STAGE = pytest.StashKey[int]()
+TIMED = pytest.StashKey[bool]()  # whether the test's limit was shortened
+PLAIN_TIMER = pytest.StashKey[Timer]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     repo = Repo(config.rootpath)
-    target, selection = _target(config, repo)
-    dojo = Dojo(
-        repo=repo,
-        target=target,
-        stage=config.getoption("stage"),
-        ignore_lock=config.getoption("ignore_lock"),
-        narrowed=[flag for opt, flag in NARROWING.items() if config.getoption(opt, None)]
-        + (["naming tests"] if selection else []),
-    )
-    config.stash[DOJO] = dojo
+    target, selection = resolve(config, repo)
+    worker_input: dict[str, Any] | None = getattr(config, "workerinput", None)
+    run = Run(repo, target, config.getoption("stage"), worker_input is not None, bool(_runs))
+    config.stash[RUN] = run
+    _runs.append(run)
     if target is None:
-        _load_hypothesis_profile(config, derandomize=False)
+        profiles.load(config, derandomize=False)
         return
     config.args = selection or [str(repo.tests(target.family))]
-    if target.learner:
-        _gate(config, dojo)
-    _load_hypothesis_profile(config, derandomize=dojo.attempts is not None)
-    if target.learner:
-        if config.option.tbstyle == "auto":
-            config.option.tbstyle = "short"
-    elif dojo.stage is None:
-        dojo.stage = LAST_STAGE
+    derandomize = False
+    if worker_input is not None:
+        run.stage, derandomize = worker_input["kata_stage"], worker_input["kata_derandomize"]
+    elif target.learner:
+        run.gate = gate(
+            repo, target, run.stage, config.getoption("ignore_lock"), config.invocation_params.dir
+        )
+        run.stage, derandomize = run.gate.stage, run.gate.attempt_start is not None
+        run.practice = _practice(config, run, selection)
+    elif run.stage is None:
+        run.stage = LAST_STAGE
+    profiles.load(config, derandomize)
+    run.tally = Tally(run.stage)
+    run.limits = Limits(config)
+    run.timer = Timer(target.folder(repo))
+    if target.learner and config.option.tbstyle == "auto":
+        config.option.tbstyle = "short"
     for arg in selection:
         match = STAGE_FILE.fullmatch(Path(arg.partition("::")[0]).name)
-        if match and int(match.group(1)) > dojo.stage:
+        if match and int(match.group(1)) > run.stage:
             raise pytest.UsageError(
-                f"{arg} belongs to stage {match.group(1)}, and this run is stage {dojo.stage}: "
+                f"{arg} belongs to stage {match.group(1)}, and this run is stage {run.stage}: "
                 f"add --stage {match.group(1)}"
             )
 
 
-def now() -> datetime:
-    """Wall time in UTC, which attempt deadlines are measured in.
-
-    Testing hook: when the environment variable ``KATA_NOW`` holds an ISO 8601
-    time, that is the time instead, so tests of timed attempts need not sleep.
-    """
-    fixed = os.environ.get("KATA_NOW")
-    return parse_stamp(fixed) if fixed else datetime.now(timezone.utc)
-
-
-def _load_hypothesis_profile(config: pytest.Config, derandomize: bool) -> None:
-    """No deadline (machines are noisy), bounded examples; derandomized under CI
-    and during a timed attempt (a rerun must not pass by luck).
-
-    Hypothesis profiles cannot be written in ``pyproject.toml``, so they live
-    here; ``--hypothesis-profile`` still overrides.
-    """
-    if config.getoption("hypothesis_profile", None):
-        return
-    from hypothesis import Phase, settings
-
-    # One bug at a time: a learner reads one shrunk counterexample, and
-    # shrinking several distinct failures multiplies the time it takes. No
-    # explain phase: on a stub that always fails it costs seconds per test.
-    # The parent is hypothesis' default, not the profile loaded now, which may
-    # be dojo-ci from an earlier in-process run.
-    settings.register_profile(
-        "dojo",
-        settings.get_profile("default"),
-        deadline=None,
-        max_examples=50,
-        print_blob=False,
-        report_multiple_bugs=False,
-        phases=[p for p in Phase if p is not Phase.explain],
-    )
-    settings.register_profile("dojo-ci", settings.get_profile("dojo"), derandomize=True)
-    settings.load_profile("dojo-ci" if derandomize or os.environ.get("CI") else "dojo")
+def _practice(config: pytest.Config, run: Run, selection: list[str]) -> list[str]:
+    """Why a learner run cannot record, known before it starts (empty: it may)."""
+    assert run.target is not None and _parser is not None
+    if config.getoption("ignore_lock"):
+        return ["--ignore-lock"]
+    found = ["naming tests"] if selection else []
+    canonical = canonical_args(config, run.target.label, config.getoption("stage"))
+    return found + differences(config, _parser, canonical)
 
 
-def _target(config: pytest.Config, repo: Repo) -> tuple[Target | None, list[str]]:
-    """The family path among the arguments, if any, and the tests it selects.
-
-    Beside ``katas/F`` or ``solutions/F`` the arguments may name tests of the
-    same family (``tests/F/test_stage1.py::test_x``) to run only those; with
-    none, the run is the whole of ``tests/F``. Raises ``pytest.UsageError`` for
-    a path that names no known family, a node id on a family path, two family
-    paths, or a family path beside anything else.
-    """
-    families = repo.families()
-    known = ", ".join(families) or "none"
-    targets: set[Target] = set()
-    others: dict[str, tuple[str, ...]] = {}
-    for arg in config.args:
-        path_part, _, node = arg.partition("::")
-        path = Path(config.invocation_params.dir, path_part).resolve()
-        try:
-            parts = path.relative_to(repo.root).parts
-        except ValueError:
-            parts = ()
-        if not parts or parts[0] not in ("katas", "solutions"):
-            others[arg] = parts
-            continue
-        if len(parts) == 1:
-            raise pytest.UsageError(
-                f"Name one family: pytest {parts[0]}/{families[0] if families else 'F'} "
-                f"(families: {known})"
-            )
-        if parts[1] not in families:
-            raise pytest.UsageError(f"Unknown family {parts[1]!r} in {arg!r}; families: {known}")
-        target = Target(parts[1], parts[0] == "katas")
-        if node:
-            raise pytest.UsageError(
-                f"{arg!r}: a family path takes no node id. To run some tests, add -k "
-                f"NAME, or name them: pytest {target.label} tests/{target.family}/FILE::TEST"
-            )
-        targets.add(target)
-    if not targets:
-        return None, []
-    target = min(targets, key=str)
-    stray = [arg for arg, parts in others.items() if parts[:2] != ("tests", target.family)]
-    if len(targets) > 1 or stray:
-        named = ", ".join(sorted(config.args))
-        raise pytest.UsageError(
-            f"One family path per run, beside only tests of that family: got {named}. "
-            f"Run each family separately, e.g. pytest --stage 1 {target.label}"
-        )
-    return target, list(others)
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: each worker runs the controller's stage with its hypothesis profile."""
+    run = node.config.stash[RUN]
+    node.workerinput["kata_stage"] = run.stage
+    node.workerinput["kata_derandomize"] = bool(run.gate and run.gate.attempt_start)
 
 
-def _gate(config: pytest.Config, dojo: Dojo) -> None:
-    """Refuse a locked stage; pick the stage; create the workspace if missing."""
-    assert dojo.target is not None
-    family, repo = dojo.target.family, dojo.repo
-    dojo.progress = Progress(kata_home(repo.root))
-    if dojo.progress.warning:
-        dojo.notices.append(f"Warning: {dojo.progress.warning}")
-    attempts = Attempts(kata_home(repo.root))
-    if attempts.warning:
-        dojo.notices.append(f"Warning: {attempts.warning}")
-    if attempts.get(family) is not None:
-        dojo.attempts = attempts
-    unlocked = dojo.progress.unlocked(family)
-    if dojo.stage is None:
-        dojo.stage = unlocked
-    elif dojo.stage > unlocked and not dojo.ignore_lock:
-        raise pytest.UsageError(
-            locked_sentence(family, dojo.stage, unlocked, _command(config, repo, family, unlocked))
-        )
-    if not repo.workspace(family).exists():
-        try:
-            repo.create_workspace(family)
-        except OSError as exc:
-            raise pytest.UsageError(
-                f"Cannot create {dojo.target.label}/ from {repo.relative(repo.starter(family))}/: "
-                f"{exc}"
-            ) from None
-        dojo.notices.append(
-            f"Created {dojo.target.label}/ from the stage-1 starter: write your code in "
-            f"{dojo.target.label}/__init__.py"
-        )
-
-
-def _command(config: pytest.Config, repo: Repo, family: str, stage: int) -> str:
-    """The command that runs ``stage`` of ``family``, from where pytest was run."""
-    return repo.command(family, stage, config.invocation_params.dir)
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """pytest-xdist: the controller learns the collected ids from its workers."""
+    run = node.config.stash[RUN]
+    if run.tally is not None:
+        run.tally.expect(ids)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    dojo = config.stash[DOJO]
-    if dojo.target is None:
+    run = config.stash[RUN]
+    if run.target is None or run.stage is None:
         return []
-    t = dojo.target
-    who = "your code" if t.learner else "the reference"
-    stages = f"stage {dojo.stage}"
-    if dojo.stage > 1:
-        stages += f" (with stages 1-{dojo.stage - 1})"
-    line = f"kata: {t.family}, {stages}, testing {who} in {t.label}/"
-    if t.learner and dojo.ignore_lock:
-        line += " (practice run: --ignore-lock, nothing is recorded)"
+    who = "your code" if run.target.learner else "the reference"
+    line = (
+        f"kata: {run.target.family}, {stage_span(run.stage)}, testing {who} in {run.target.label}/"
+    )
+    if run.practice:
+        line += f" (practice run: {', '.join(run.practice)}; nothing is recorded)"
     return [line]
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Print the notices of configure (workspace created, state set aside), even with -q."""
+    run = session.config.stash[RUN]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        for notice in session.config.stash[DOJO].notices:
+    if reporter is not None and run.gate is not None:
+        for notice in run.gate.notices:
             reporter.write_line(notice, yellow=True, bold=True)
+    runs_tests = run.worker or not _distributed(session.config)
+    if run.target is not None and runs_tests and not run.nested and not _collect_only(session):
+        run.watchdog = Watchdog()
+
+
+def _collect_only(session: pytest.Session) -> bool:
+    return bool(session.config.option.collectonly)
+
+
+def _distributed(config: pytest.Config) -> bool:
+    """Whether this is a pytest-xdist controller (its workers run the tests)."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """Skip the test files of stages after the one being run, unseen."""
-    dojo = config.stash[DOJO]
+    run = config.stash[RUN]
     match = STAGE_FILE.fullmatch(collection_path.name)
-    if dojo.stage is not None and match and int(match.group(1)) > dojo.stage:
+    if run.stage is not None and match and int(match.group(1)) > run.stage:
         return True
     return None
 
@@ -327,28 +247,26 @@ def item_stage(item: pytest.Item) -> int | None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the tests of stages 1..N (unstaged tests only in plain runs)."""
-    dojo = config.stash[DOJO]
-    if dojo.stage is None:
+    """Keep the tests of stages 1..N (unstaged tests only in plain runs).
+
+    The kept ids are what the run must see to the end: a test removed later
+    (``-k``, ``--lf``, a plugin) shows as not run, and the run records nothing.
+    """
+    run = config.stash[RUN]
+    if run.stage is None:
         return
     kept = []
     for item in items:
         stage = item_stage(item)
-        if stage is None and dojo.target is None:
+        if stage is None and run.target is None:
             kept.append(item)
-        elif stage is not None and stage <= dojo.stage:
+        elif stage is not None and stage <= run.stage:
             kept.append(item)
-            dojo.outcomes[item.nodeid] = Outcome(stage)
+            item.stash[STAGE] = stage
             item.user_properties.append(("stage", stage))  # for --junitxml readers
     items[:] = kept
-
-
-def pytest_deselected(items: list[pytest.Item]) -> None:
-    """Tests deselected by -k, -m or --deselect do not count in the table."""
-    if items:
-        outcomes = items[0].config.stash[DOJO].outcomes
-        for item in items:
-            outcomes.pop(item.nodeid, None)
+    if run.tally is not None:
+        run.tally.expect(item.nodeid for item in kept)
 
 
 @pytest.fixture(scope="module")
@@ -358,80 +276,100 @@ def impl(request: pytest.FixtureRequest) -> Implementation:
     Tests write ``impl.InMemoryDB(...)``: learner code for a ``katas/F`` run,
     the reference otherwise. The family is the folder under ``tests/``.
     """
-    dojo = request.config.stash[DOJO]
+    run = request.config.stash[RUN]
     try:
-        family = request.path.relative_to(dojo.repo.root / "tests").parts[0]
+        family = request.path.relative_to(run.repo.root / "tests").parts[0]
     except ValueError:
         raise pytest.UsageError(
             f"the impl fixture serves tests under tests/F, not {request.path}"
         ) from None
-    return dojo.implementation(family)
+    return run.implementation(family)
 
 
-# --- per-test timeout ------------------------------------------------------
-# pytest-timeout resolves the timeout (ini, marker, --timeout); we only change
-# what it raises: KataTimeout, a BaseException hypothesis does not catch.
+# --- the per-test limit ------------------------------------------------------------
+# In a family run the kit's own limit applies, phase by phase, so the timer is
+# never armed while pytest reports. Other runs keep pytest-timeout's limit,
+# with the kit's exception (which hypothesis does not catch).
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    run = item.config.stash[RUN]
+    if run.limits is None or STAGE not in item.stash:
+        return (yield)
+    seconds = run.limit = run.limits.seconds(item)
+    run.deadline = time.monotonic() + seconds
+    item.stash[TIMED] = run.limits.shortened(item)
+    if run.watchdog is not None:
+        run.watchdog.start(seconds, item.nodeid)
+    return (yield)
+
+
+def _phase(item: pytest.Item) -> Iterator[None]:
+    """Arm the timer for what is left of the test's limit; ``os._exit`` raises meanwhile."""
+    run = item.config.stash[RUN]
+    if run.target is None or STAGE not in item.stash or run.timer is None:
+        return (yield)
+    run.timer.start(max(0.001, run.deadline - time.monotonic()), run.limit, item.stash[TIMED])
+    real_exit = os._exit
+
+    def exit_raises(status: int) -> None:
+        raise KataExit(status)
+
+    os._exit = exit_raises  # type: ignore[assignment]
+    try:
+        return (yield)
+    finally:
+        os._exit = real_exit
+        run.timer.stop()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    return (yield from _phase(item))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    return (yield from _phase(item))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    return (yield from _phase(item))
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
-def pytest_timeout_set_timer(item: pytest.Item, settings: object) -> bool | None:
-    method, seconds = getattr(settings, "method", None), getattr(settings, "timeout", 0)
-    if method != "signal" or threading.current_thread() is not threading.main_thread():
+def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
+    """pytest-timeout's timer: the kit's own in family runs, the kit's exception elsewhere."""
+    run = item.config.stash[RUN]
+    if run.target is not None:
+        return True  # the phase timer above owns the limit
+    if getattr(settings, "method", None) != "signal":
         return None
-
-    def on_alarm(signum: int, frame: object) -> None:
-        raise KataTimeout(seconds)
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    # Fire again every second until cancelled: code that swallows the first
-    # KataTimeout (a bare `except:` in a loop) still cannot hang the run.
-    signal.setitimer(signal.ITIMER_REAL, seconds, RETIMEOUT)
-    item.stash[TIMER] = True
+    timer = Timer(None)
+    timer.start(settings.timeout, settings.timeout, False)
+    item.stash[PLAIN_TIMER] = timer
     return True
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_timeout_cancel_timer(item: pytest.Item) -> bool | None:
-    if not item.stash.get(TIMER, False):
+    timer = item.stash.get(PLAIN_TIMER, None)
+    if timer is None:
         return None
-    signal.setitimer(signal.ITIMER_REAL, 0)
-    signal.signal(signal.SIGALRM, signal.SIG_DFL)
-    del item.stash[TIMER]
+    timer.stop()
+    del item.stash[PLAIN_TIMER]
     return True
 
 
-# --- one-line reasons for learner faults -----------------------------------
-
-
-def fault(exc: BaseException) -> tuple[str, str] | None:
-    """``(kind, reason)`` for a fault with a one-line explanation, else None.
-
-    Hypothesis may report several failures as an exception group; it is one
-    fault when all of them are the same kind.
-    """
-    inner = getattr(exc, "exceptions", None)
-    if inner:
-        kinds = {fault(e) for e in inner}
-        return kinds.pop() if len(kinds) == 1 else None
-    if isinstance(exc, NotImplementedError):
-        return "not implemented", f"not implemented: {exc}" if str(exc) else "not implemented"
-    if isinstance(exc, KataTimeout):
-        return "failed", (
-            f"timed out after {exc.args[0]:g} s: an infinite loop, or a design far too "
-            "slow for this size"
-        )
-    if isinstance(exc, SystemExit):
-        return "failed", f"the code under test called sys.exit({exc.code!r})"
-    if isinstance(exc, (ImplementationError, MissingName)):
-        return "failed", str(exc)
-    return None
+# --- reports: one line per fault, and the test's stage, kind and reason on each --------
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    if call.excinfo is not None and call.excinfo.errisinstance(KataTimeout):
-        signal.setitimer(signal.ITIMER_REAL, 0)  # no repeat while pytest reports
-    found = fault(call.excinfo.value) if call.excinfo is not None else None
+    run = item.config.stash[RUN]
+    found = fault(call.excinfo.value, perf_of(item)) if call.excinfo is not None else None
     if found is not None:
         # Report a pytest.fail(reason, pytrace=False) instead: one line, no
         # traceback through the runner or hypothesis internals.
@@ -439,140 +377,183 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             pytest.fail(found[1], pytrace=False)
         except pytest.fail.Exception:
             call.excinfo = pytest.ExceptionInfo.from_current()
+        if found[0] == TIMEOUT and run.limits is not None:
+            run.limits.timeouts += 1
     report = yield
-    outcome = item.config.stash[DOJO].outcomes.get(item.nodeid)
-    if outcome is not None:
+    stage = item.stash.get(STAGE, None)
+    if stage is not None:
+        report.kata_stage = stage
         if report.failed:
-            if outcome.state != "not implemented":
-                outcome.state = found[0] if found else "failed"
-        elif report.skipped and outcome.state == "not run":
-            outcome.state = "skipped"
-        elif report.when == "call" and report.passed and outcome.state == "not run":
-            outcome.state = "passed"
+            report.kata_kind = found[0] if found else ""
+            report.kata_reason = found[1] if found else ""
     return report
 
 
-# --- end of run: record, then summarise --------------------------------------
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    dojo = session.config.stash[DOJO]
-    t = dojo.target
-    if t is None or not t.learner or session.config.option.collectonly:
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Every report of the run, the workers' too under xdist: into the one tally."""
+    run = _runs[-1] if _runs else None
+    if run is None or run.tally is None:
         return
-    assert dojo.stage is not None and dojo.progress is not None
-    unrun = [o for o in dojo.outcomes.values() if o.state == "not run"]
-    command = _command(session.config, dojo.repo, t.family, dojo.stage)
-    if dojo.ignore_lock:
-        dojo.result.append("Practice run (--ignore-lock): nothing recorded.")
-        return
-    if dojo.narrowed or unrun or exitstatus not in (0, 1):
-        why = f"narrowed by {', '.join(dojo.narrowed)}" if dojo.narrowed else "incomplete"
-        dojo.result.append(
-            f"This run was {why}, so it recorded nothing; `{command}` runs the whole stage."
-        )
-        return
-    moment, in_time = now(), True
-    for stage in range(1, dojo.stage + 1):
-        mine = [o for o in dojo.outcomes.values() if o.stage == stage]
-        passed = sum(o.state == "passed" for o in mine)
-        dojo.progress.record(t.family, stage, passed, len(mine))
-        if dojo.attempts is not None:
-            in_time = dojo.attempts.record(t.family, stage, passed, len(mine), moment)
-    if dojo.attempts is not None:
-        _save_attempt(dojo, in_time)
-    if all(o.state == "passed" for o in dojo.outcomes.values()):
-        dojo.result.extend(_passed_banner(session.config, dojo))
-    else:
-        spec = dojo.repo.relative(dojo.repo.spec(t.family, dojo.stage))
-        if dojo.progress.passed(t.family, dojo.stage):
-            dojo.result.append(f"Stage {dojo.stage} passed before but fails now. Spec: {spec}")
-        else:
-            dojo.result.append(f"Stage {dojo.stage} is not passed yet. Spec: {spec}")
-    try:
-        dojo.progress.save()
-    except OSError as exc:
-        dojo.result.append(f"Warning: could not save progress to {dojo.progress.path}: {exc}")
+    run.tally.add(report)
+    if report.when == "teardown" and run.watchdog is not None:
+        result = run.tally.results.get(report.nodeid)
+        if result is not None:
+            run.watchdog.end(result.stage, result.state, report.nodeid)
 
 
-def _save_attempt(dojo: Dojo, in_time: bool) -> None:
-    assert dojo.attempts is not None and dojo.target is not None
-    if not in_time:
-        dojo.result.append(
+# --- end of run: record, then the table, last of all ---------------------------------
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Iterator[None]:
+    """After every other plugin has finished (the summary, the stats line): record and print."""
+    result = yield
+    config = session.config
+    run = config.stash[RUN]
+    run.exitstatus = int(session.exitstatus)
+    if run.watchdog is not None:
+        run.watchdog.close()
+    if run.target is None or run.worker or run.tally is None or config.option.collectonly:
+        return result
+    outcome = _record(config, run) if run.target.learner else None
+    lines = _table_lines(config, run, outcome)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.section(f"kata {run.target.family}: {run.target.label}/", sep="=")
+        for line in lines:
+            reporter.write_line(line)
+        for line in run.lines:
+            reporter.write_line(line, bold=True)
+    report = config.getoption("kata_report")
+    if report:
+        _write_report(Path(report), run, outcome)
+    return result
+
+
+def _record(config: pytest.Config, run: Run) -> Recorded | None:
+    """Record a complete learner run; otherwise say in one line why it recorded nothing."""
+    assert run.target is not None and run.tally is not None and run.gate is not None
+    family, stage = run.target.family, run.gate.stage
+    whole = f"`{run.command(config, stage)}` runs the whole stage"
+    problems = list(run.practice)
+    if not problems and run.exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        problems.append(f"it ended with {pytest.ExitCode(run.exitstatus).name.lower()}")
+    if not problems:
+        problems = run.tally.problems()
+    if problems:
+        run.lines.append(f"Practice run ({'; '.join(problems)}): nothing recorded. {whole}.")
+        return None
+    outcome = record(kata_home(run.repo.root), family, run.gate, run.tally, now())
+    if isinstance(outcome, str):
+        run.lines.append(f"This run recorded nothing: {outcome}. {whole}.")
+        return None
+    run.lines.extend(_result_lines(config, run, outcome))
+    return outcome
+
+
+def _result_lines(config: pytest.Config, run: Run, outcome: Recorded) -> list[str]:
+    assert run.target is not None and run.gate is not None
+    family, stage, repo = run.target.family, run.gate.stage, run.repo
+    lines = []
+    if outcome.overtime:
+        lines.append(
             f"Overtime: the attempt's deadline has passed, so this run earns nothing. "
-            f"`kata finish {dojo.target.family}` closes it."
+            f"`kata finish {family}` closes it."
         )
-    try:
-        dojo.attempts.save()
-    except OSError as exc:
-        dojo.result.append(f"Warning: could not save the attempt to {dojo.attempts.path}: {exc}")
-
-
-def _passed_banner(config: pytest.Config, dojo: Dojo) -> list[str]:
-    assert dojo.target is not None and dojo.progress is not None and dojo.stage is not None
-    family, stage, repo = dojo.target.family, dojo.stage, dojo.repo
-    if stage == LAST_STAGE:
-        dojo.progress.unlock(family, stage)
-        return [
-            f"Stage {stage} passed: {family} is complete! Compare your code with the "
-            f"reference in {repo.relative(repo.solution(family))}/"
-        ]
-    if dojo.progress.unlock(family, stage + 1):
-        return [
-            f"Stage {stage} passed! Stage {stage + 1} is unlocked: read "
-            f"{repo.relative(repo.spec(family, stage + 1))},",
-            f"then run `{_command(config, repo, family, stage + 1)}`.",
-        ]
-    passing = "Stage 1 passes" if stage == 1 else f"Stages 1-{stage} pass"
-    return [f"{passing} (stage {stage + 1} was already unlocked)."]
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    dojo = terminalreporter.config.stash[DOJO]
-    t = dojo.target
-    if t is None or dojo.stage is None or terminalreporter.config.option.collectonly:
-        return
-    rows = []
-    for stage in STAGES:
-        mine = [o for o in dojo.outcomes.values() if o.stage == stage]
-        if mine:
-            counts = {s: sum(o.state == s for o in mine) for s in ("passed", "not implemented")}
-            failed = len(mine) - counts["passed"] - counts["not implemented"]
-            if counts["passed"] < len(mine):
-                state = "failing"
-            else:
-                state = "passing (narrowed run)" if dojo.narrowed else "passed"
-            rows.append(
-                StageRow(
-                    stage, counts["passed"], failed, counts["not implemented"], len(mine), state
-                )
-            )
+    spec = repo.relative(repo.spec(family, stage))
+    if not outcome.passed:
+        if outcome.passed_before:
+            lines.append(f"Stage {stage} passed before but fails now. Spec: {spec}")
         else:
-            rows.append(StageRow(stage, state=_state_of_unrun(dojo, stage)))
-    attempt = dojo.attempts.get(t.family) if dojo.attempts is not None else None
-    if attempt is not None:
-        rows = _with_splits(rows, attempt)
-    terminalreporter.section(f"kata {t.family}: {t.label}/", sep="=")
-    for line in render_table(rows):
-        terminalreporter.write_line(line)
-    if attempt is not None:
-        terminalreporter.write_line(f"Attempt: {attempt_line(attempt, now())}", bold=True)
-    for line in dojo.result:
-        terminalreporter.write_line(line, bold=True)
+            lines.append(f"Stage {stage} is not passed yet. Spec: {spec}")
+    elif stage == LAST_STAGE:
+        lines.append(
+            f"Stage {stage} passed: {family} is complete! `kata compare {family}` shows your "
+            "code beside the reference, in tests and in speed."
+        )
+    elif outcome.unlocked is not None:
+        lines.append(
+            f"Stage {stage} passed! Stage {stage + 1} is unlocked: read "
+            f"{repo.relative(repo.spec(family, stage + 1))},"
+        )
+        lines.append(f"then run `{run.command(config, stage + 1)}`.")
+    else:
+        passing = "Stage 1 passes" if stage == 1 else f"Stages 1-{stage} pass"
+        lines.append(f"{passing} (stage {stage + 1} was already unlocked).")
+    return lines
 
 
-def _with_splits(rows: list[StageRow], attempt: dict[str, object]) -> list[StageRow]:
-    """The rows with each stage's split: time since the start (time on the stage)."""
+def _table_lines(config: pytest.Config, run: Run, outcome: Recorded | None) -> list[str]:
+    """The per-stage table, with splits and the attempt line during an attempt."""
+    assert run.target is not None and run.tally is not None
+    counts = run.tally.counts()
+    progress = Progress(kata_home(run.repo.root)) if run.target.learner else None
+    rows = []
+    for k in STAGES:
+        if k in counts:
+            c = counts[k]
+            state = "passed" if c.all_passed else "failing"
+            if c.all_passed and run.practice:
+                state = "passing (practice run)"
+            rows.append(StageRow(k, c.passed, c.failed, c.not_implemented, c.total, state))
+        elif progress is None:
+            rows.append(StageRow(k, state="not run"))
+        elif progress.passed(run.target.family, k):
+            rows.append(StageRow(k, state="passed"))
+        elif k <= progress.unlocked(run.target.family):
+            rows.append(StageRow(k, state="not started"))
+        else:
+            rows.append(StageRow(k, state="locked"))
+    attempt = outcome.attempt if outcome is not None else None
+    if attempt is None:
+        return stage_table(rows)
     split = splits(attempt)
-    return [replace(r, split=split_text(split[r.stage])) for r in rows]
+    rows = [replace(r, split=split_text(split[r.stage])) for r in rows]
+    return [*stage_table(rows), f"Attempt: {attempt_line(attempt, now())}"]
 
 
-def _state_of_unrun(dojo: Dojo, stage: int) -> str:
-    """State of a stage this run did not include."""
-    assert dojo.target is not None
-    if not dojo.target.learner or dojo.progress is None:
-        return "not run"
-    family = dojo.target.family
-    if dojo.progress.passed(family, stage):
-        return "passed"
-    return "not started" if stage <= dojo.progress.unlocked(family) else "locked"
+def _write_report(path: Path, run: Run, outcome: Recorded | None) -> None:
+    """The run as JSON, for ``kata compare`` and ``kata watch``."""
+    assert run.target is not None and run.tally is not None and run.stage is not None
+    progress = Progress(kata_home(run.repo.root)) if run.target.learner else None
+    data = {
+        "family": run.target.family,
+        "stage": run.stage,
+        "learner": run.target.learner,
+        "recorded": outcome is not None,
+        "why_not": None if outcome is not None else (run.lines[0] if run.lines else None),
+        "passed": run.tally.all_passed() and not run.tally.problems(),
+        "unlocked": progress.unlocked(run.target.family) if progress else None,
+        "stages": [
+            {**vars(c), "state": "passed" if c.all_passed else "failing"}
+            for c in run.tally.counts().values()
+        ],
+        "failures": [
+            {"test": r.nodeid, "stage": r.stage, "kind": r.kind, "reason": r.reason}
+            for r in run.tally.failures()
+        ],
+    }
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the process if the code under test left threads that would keep it alive."""
+    run = _runs.pop() if _runs else None
+    if run is None or run.target is None or run.nested or run.worker:
+        return
+    stray = [
+        t
+        for t in threading.enumerate()
+        if t.is_alive() and not t.daemon and t is not threading.main_thread()
+    ]
+    if not stray:
+        return
+    names = ", ".join(t.name for t in stray)
+    sys.stdout.flush()
+    sys.stderr.write(
+        f"kata: the code under test left {len(stray)} thread(s) running ({names}); "
+        "the run ends anyway.\n"
+    )
+    sys.stderr.flush()
+    os._exit(run.exitstatus)

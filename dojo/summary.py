@@ -1,12 +1,32 @@
-"""Text for the terminal: the per-stage table of a kata run, durations, attempt lines."""
+"""Text for the terminal: the one table renderer, the per-stage table, durations, attempt lines.
+
+The runner's end-of-run table, every ``kata`` table and ``kata compare`` all
+go through :func:`align`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from dojo.state import parse_stamp, score
+from dojo.clock import duration, parse_stamp
+from dojo.state import Attempt, score
+
+
+def align(cells: Sequence[Sequence[str]], left: Collection[int] = (0,)) -> list[str]:
+    """Rows of cells as lines; the columns in ``left`` left-aligned, the others right-aligned.
+
+    ``left=range(n)`` aligns every column left. Trailing spaces are removed.
+    """
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    return [
+        "  ".join(
+            c.ljust(w) if i in left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in cells
+    ]
 
 
 @dataclass(frozen=True)
@@ -25,8 +45,8 @@ class StageRow:
 HEADER = ("stage", "passed", "failed", "not impl", "total", "state")
 
 
-def render_table(rows: list[StageRow]) -> list[str]:
-    """Fixed-width lines: a header, then one line per stage; '-' for no count.
+def stage_table(rows: list[StageRow]) -> list[str]:
+    """A header, then one line per stage; '-' for no count.
 
     A ``split`` column comes before the state when any row has a split.
     """
@@ -39,37 +59,21 @@ def render_table(rows: list[StageRow]) -> list[str]:
         )
         split = (r.split or "-",) if with_split else ()
         cells.append((str(r.stage), *counts, *split, r.state))
-    return align(cells)
+    return align(cells, left={len(header) - 1})
 
 
-def align(cells: list[tuple[str, ...]]) -> list[str]:
-    """Rows of cells as lines: every column right-aligned but the last."""
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]) - 1)]
-    return [
-        "  ".join([*(c.rjust(w) for c, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
-        for row in cells
-    ]
+def split_text(split: tuple[int, int] | list[int] | None) -> str:
+    """``20 min (+5 min)``: since the start, then on the stage; '-' if not passed."""
+    return "-" if split is None else f"{duration(split[0])} (+{duration(split[1])})"
 
 
-def clock_text(seconds: int) -> str:
-    """A duration as ``m:ss``, or ``h:mm:ss`` from an hour on."""
-    hours, rest = divmod(max(0, seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
-
-
-def split_text(split: tuple[int, int] | None) -> str:
-    """``12:34 (+5:00)``: since the start, then on the stage; '-' if not passed."""
-    return "-" if split is None else f"{clock_text(split[0])} (+{clock_text(split[1])})"
-
-
-def attempt_line(attempt: dict[str, Any], moment: datetime) -> str:
-    """``12:34 of 90 min used, 77:26 left; score so far 150/1000`` (or overtime)."""
+def attempt_line(attempt: Attempt, moment: datetime) -> str:
+    """``12 min 5 s of 90 min used, 1 h 17 min left; score so far 150/1000`` (or overtime)."""
     start, deadline = parse_stamp(attempt["start"]), parse_stamp(attempt["deadline"])
-    elapsed = int((min(moment, deadline) - start).total_seconds())
-    left = int((deadline - moment).total_seconds())
-    clock = f"{clock_text(left)} left" if left >= 0 else f"overtime by {clock_text(-left)}"
+    elapsed = (min(moment, deadline) - start).total_seconds()
+    left = (deadline - moment).total_seconds()
+    clock = f"{duration(left)} left" if left >= 0 else f"overtime by {duration(-left)}"
     return (
-        f"{clock_text(elapsed)} of {attempt['minutes']} min used, {clock}; "
+        f"{duration(elapsed)} of {attempt['minutes']} min used, {clock}; "
         f"score so far {score(attempt['stages'])}/1000"
     )

@@ -51,7 +51,7 @@ def test_start_backs_up_the_learner_code_and_restore_puts_it_back(dojo: Dojo) ->
     assert (dojo.root / "katas/toy/__init__.py").read_text() == MINE
     code, out, _ = dojo.kata("backups", "toy")
     lines = out.splitlines()
-    assert lines[0].split() == ["backup", "date", "size"]
+    assert lines[0].split() == ["backup", "taken", "size"]
     assert [line.split()[0] for line in lines[1:3]] == [
         "toy-20260302T090100Z",
         "toy-20260302T090000Z",
@@ -77,7 +77,9 @@ def test_reset_backs_up_restores_the_starter_and_returns_to_stage_one(dojo: Dojo
     code, out, _ = dojo.kata("reset", "toy")
     assert code == 0
     assert "is back at stage 1" in out
-    assert json.loads((dojo.progress).read_text())["families"] == {}
+    assert json.loads((dojo.progress).read_text())["families"] == {
+        "toy": {"since": "2026-03-02T09:00:00Z", "stages": {}, "unlocked": 1}
+    }
     (backup,) = (dojo.home / "backups").iterdir()
     assert "return a + b" in (backup / "__init__.py").read_text()
 
@@ -115,7 +117,7 @@ def test_a_corrupt_history_line_is_set_aside_and_the_others_kept(dojo: Dojo) -> 
     code, out, err = dojo.kata("history")
     assert code == 0
     assert "2 damaged line(s)" in err
-    assert "toy     10 of 90" in out
+    assert "toy     10 min of 90 min" in out
     assert len(history.read_text().splitlines()) == 1
     (aside,) = dojo.home.glob("history.jsonl.corrupt-*")
     assert aside.read_text() == '{"family": 3}\nnot json\n'

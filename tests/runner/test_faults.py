@@ -87,18 +87,18 @@ def test_sys_exit_at_import_fails_the_tests(kit: Kit) -> None:
 
 def test_an_infinite_loop_times_out_only_its_test(kit: Kit) -> None:
     kit.write_learner("def add(a, b):\n    while True:\n        pass\n")
-    result = kit.run("--stage", "1", "katas/toy", "-o", "timeout=0.5", "-k", "adds")
+    result = kit.run("--stage", "1", "katas/toy", "-k", "adds")
     result.assert_outcomes(failed=1)
     assert_clean_run(result)
-    result.stdout.fnmatch_lines(["timed out after 0.5 s: an infinite loop*"])
+    result.stdout.fnmatch_lines(["timed out: this looks like an infinite loop*"])
 
 
 def test_an_infinite_loop_inside_a_hypothesis_test_does_not_hang_the_run(kit: Kit) -> None:
     kit.write_learner(LOOP_IN_ADD)
-    result = kit.run("--stage", "1", "katas/toy", "-o", "timeout=0.5")
+    result = kit.run("--stage", "1", "katas/toy")
     result.assert_outcomes(passed=1, failed=1)
     assert_clean_run(result)
-    result.stdout.fnmatch_lines(["FAILED *test_add_commutes - Failed: timed out after *"])
+    result.stdout.fnmatch_lines(["FAILED *test_add_commutes - Failed: timed out: *"])
 
 
 def test_a_loop_that_swallows_the_timeout_is_stopped_all_the_same(kit: Kit) -> None:
@@ -106,14 +106,14 @@ def test_a_loop_that_swallows_the_timeout_is_stopped_all_the_same(kit: Kit) -> N
         "def add(a, b):\n    while True:\n        try:\n            pass\n"
         "        except BaseException:\n            pass\n"
     )
-    result = kit.run("--stage", "1", "katas/toy", "-o", "timeout=0.5", "-k", "adds")
+    result = kit.run("--stage", "1", "katas/toy", "-k", "adds")
     result.assert_outcomes(failed=1)
     assert_clean_run(result)
 
 
 def test_an_infinite_loop_at_import_times_out_and_the_run_goes_on(kit: Kit) -> None:
     kit.write_learner("while True:\n    pass\n")
-    result = kit.run("--stage", "1", "katas/toy", "-o", "timeout=0.5")
+    result = kit.run("--stage", "1", "katas/toy")
     result.assert_outcomes(failed=2)
     assert_clean_run(result)
 

@@ -116,7 +116,7 @@ def test_a_failing_later_stage_keeps_what_was_unlocked(kit: Kit) -> None:
     [
         (["-k", "adds"], "-k"),
         (["--deselect", "tests/toy/test_stage1.py::test_add_adds"], "--deselect"),
-        (["-x"], "-x/--maxfail"),
+        (["-x"], "--exitfirst"),
         (["-m", "not slow"], "-m"),
     ],
 )
@@ -125,7 +125,7 @@ def test_a_narrowed_run_records_and_unlocks_nothing(kit: Kit, args: list[str], f
     result = kit.run("--stage", "1", "katas/toy", *args)
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
-        [f"This run was narrowed by {flag}, so it recorded nothing;*--stage 1 katas/toy*"]
+        [f"Practice run (*{flag}*): nothing recorded. `pytest --stage 1 katas/toy` runs the whole*"]
     )
     assert not kit.progress.exists()
 
@@ -138,7 +138,7 @@ def test_a_narrowed_run_counts_only_the_selected_tests(kit: Kit) -> None:
     result.stdout.fnmatch_lines(
         [
             "    1       -       -         -      -  passed",
-            "    2       1       0         0      1  passing (narrowed run)",
+            "    2       1       0         0      1  passing (practice run)",
             "    3       -       -         -      -  locked",
         ]
     )
@@ -148,7 +148,7 @@ def test_naming_tests_of_the_family_runs_only_those_and_records_nothing(kit: Kit
     kit.solve()
     result = kit.run("--stage", "1", "katas/toy", "tests/toy/test_stage1.py::test_add_adds")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["This run was narrowed by naming tests, so it recorded nothing;*"])
+    result.stdout.fnmatch_lines(["Practice run (naming tests*): nothing recorded.*"])
     assert not kit.progress.exists()
 
 
@@ -183,7 +183,7 @@ def test_ignore_lock_runs_a_locked_stage_as_practice_and_records_nothing(kit: Ki
     result = kit.run("--stage", "3", "--ignore-lock", "katas/toy")
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(
-        ["*practice run*", "Practice run (--ignore-lock): nothing recorded."]
+        ["*practice run*", "Practice run (--ignore-lock): nothing recorded.*"]
     )
     assert not kit.progress.exists()
 
@@ -250,7 +250,7 @@ def test_a_plain_test_path_tests_the_reference(kit: Kit) -> None:
     [
         ("{not json", "not valid JSON"),
         ('{"version": 99, "families": {}}', "written by another version"),
-        ('{"version": 1, "families": {"toy": {"unlocked": 9}}}', "damaged at family 'toy'"),
+        ('{"version": 1, "families": {"toy": {"unlocked": 9}}}', "family 'toy' unlocked stage is 9"),
         ("[]", "not a JSON object"),
     ],
 )
@@ -277,4 +277,6 @@ def test_kata_home_relocates_the_state_folder(
     kit.run("--stage", "1", "katas/toy")
     assert json.loads((home / "progress.json").read_text())["families"]["toy"]["unlocked"] == 2
     assert not kit.progress.exists()
-    assert [p.name for p in home.iterdir()] == ["progress.json"], "no temp file left behind"
+    assert sorted(p.name for p in home.iterdir()) == ["lock", "progress.json"], (
+        "no temp file left behind"
+    )
