@@ -51,14 +51,17 @@ def fault(exc: BaseException, perf: Perf | None) -> tuple[str, str] | None:
 
 def timeout_reason(exc: KataTimeout, perf: Perf | None) -> str:
     """Why a test ran out of time: workload and designs for a perf test, else a loop."""
-    limit = f"the {exc.seconds:g} s limit passed"
-    where = f" Your code was in {exc.where} when {limit}." if exc.where else f" ({limit})."
+    if exc.where:
+        where = f" Your code was in {exc.where} when the {exc.seconds:g} s limit passed."
+        after = ""
+    else:
+        where, after = "", f" after {exc.seconds:g} s"
     if perf is not None:
         return (
-            f"too slow: {perf.workload}; the reference takes {perf.reference}; {perf.naive}."
-            + where
+            f"too slow{after}: {perf.workload}; the reference takes {perf.reference}; "
+            f"{perf.naive}.{where}"
         )
-    text = "timed out: this looks like an infinite loop." + where
+    text = f"timed out{after}: this looks like an infinite loop.{where}"
     if exc.shortened:
         text += " (The limit is short because earlier tests of this run timed out too.)"
     return text

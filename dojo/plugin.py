@@ -25,6 +25,7 @@ import re
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -549,7 +550,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     ]
     if not stray:
         return
-    names = ", ".join(t.name for t in stray)
+    names = ", ".join(
+        f"{name} (x{n})" if n > 1 else name for name, n in Counter(t.name for t in stray).items()
+    )
     sys.stdout.flush()
     sys.stderr.write(
         f"kata: the code under test left {len(stray)} thread(s) running ({names}); "

@@ -43,6 +43,7 @@ HARMLESS = frozenset(
         "numprocesses",
         "maxprocesses",
         "dist",
+        "tx",
         "kata_report",
         "log_cli_level",
         "log_level",

@@ -4,11 +4,11 @@ The per-test timer (``dojo.timeout``) needs the test's cooperation: a loop in
 C holds the interpreter and never runs a signal handler, and code can ignore
 ``SIGALRM``. The process that runs the tests starts this watchdog
 (:class:`Watchdog`) and tells it, over a pipe, when each test starts (with
-its limit) and how each one ended. If a test is still running ``GRACE``
-seconds after its limit, the watchdog prints the table of what ran, names the
-test, and kills the run (``SIGKILL``): nothing is recorded, and the exit
-status is non-zero. When the run ends normally the pipe closes and the
-watchdog exits.
+its limit) and how each one ended. If a test is still running a grace
+period after its limit (half the limit, from 1 to 5 s), the watchdog prints
+the table of what ran, names the test, and kills the run (``SIGKILL``):
+nothing is recorded, and the exit status is non-zero. When the run ends
+normally the pipe closes and the watchdog exits.
 
 Run as ``python -m dojo.watchdog PID``; it reads lines ``start SECONDS
 NODEID``, ``end STAGE STATE NODEID`` and ``bye``.
@@ -27,7 +27,10 @@ from collections import defaultdict
 
 from dojo.summary import StageRow, stage_table
 
-GRACE = 5.0
+
+def grace(limit: float) -> float:
+    """How long past its limit a test may run before the watchdog ends the run."""
+    return max(1.0, min(5.0, limit / 2))
 
 
 class Watchdog:
@@ -104,7 +107,8 @@ def watch(parent: int) -> int:
                     return 0
                 if verb == "start":
                     seconds, _, nodeid = rest.partition(" ")
-                    running = (time.monotonic() + float(seconds) + GRACE, float(seconds), nodeid)
+                    limit = float(seconds)
+                    running = (time.monotonic() + limit + grace(limit), limit, nodeid)
                 elif verb == "end":
                     stage, state, _ = rest.split(" ", 2)
                     ended[int(stage)][state] += 1
@@ -114,7 +118,7 @@ def watch(parent: int) -> int:
             lines = [
                 "",
                 f"kata: {nodeid} ran past its {limit:g} s limit and ignored the timer for "
-                f"{GRACE:g} s more (a loop in C code, or a SIGALRM handler replaced).",
+                f"{grace(limit):g} s more (a loop in C code, or a SIGALRM handler replaced).",
                 "The run was stopped; it recorded nothing. What ran before it:",
                 *_table(ended),
             ]
