@@ -250,13 +250,16 @@ def item_stage(item: pytest.Item) -> int | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep the tests of stages 1..N (unstaged tests only in plain runs).
 
-    The kept ids are what the run must see to the end: a test removed later
+    Tests of later stages count as deselected, so pytest's "collected" line
+    agrees with the table. In a family run the stage tests come before the
+    model tests: the first failure a learner reads is the plainest one. The
+    kept ids are what the run must see to the end: a test removed later
     (``-k``, ``--lf``, a plugin) shows as not run, and the run records nothing.
     """
     run = config.stash[RUN]
     if run.stage is None:
         return
-    kept = []
+    kept, later = [], []
     for item in items:
         stage = item_stage(item)
         if stage is None and run.target is None:
@@ -265,7 +268,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             kept.append(item)
             item.stash[STAGE] = stage
             item.user_properties.append(("stage", stage))  # for --junitxml readers
+        else:
+            later.append(item)
+    if run.target is not None:
+        kept.sort(key=lambda item: STAGE_FILE.fullmatch(item.path.name) is None)
     items[:] = kept
+    if later:
+        config.hook.pytest_deselected(items=later)
     if run.tally is not None:
         run.tally.expect(item.nodeid for item in kept)
 

@@ -35,9 +35,9 @@ import pytest
 SHORT_AFTER = 2
 RETIMEOUT = 1.0
 INI = {
-    "kata_timeout": ("10", "seconds a kit test may take (the kit's limit, not pytest-timeout's)"),
+    "kata_timeout": ("2", "seconds a kit test may take (the kit's limit, not pytest-timeout's)"),
     "kata_perf_timeout": ("10", "seconds a test with the perf mark may take"),
-    "kata_short_timeout": ("1", "the limit of the tests after SHORT_AFTER timeouts in one run"),
+    "kata_short_timeout": ("0.25", "the limit of the tests after SHORT_AFTER timeouts in one run"),
 }
 
 
