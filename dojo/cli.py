@@ -1,9 +1,10 @@
 """The ``kata`` command: timed attempts, specs, backups and history.
 
-See DESIGN.md, "Timed attempt". Every command runs from anywhere inside the
-kit. Any command run after an attempt's deadline first closes that attempt
-with what was earned in time. State lives in ``.kata/`` through
-``dojo.state``, the one module that writes there.
+See the README's "Timed attempts", and docs/DESIGN.md for the state files.
+Every command runs from anywhere inside the kit. Any command run after an
+attempt's deadline first closes that attempt with what was earned in time.
+State lives in ``.kata/`` through ``dojo.state``, the one module that writes
+there, under its lock.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Where things live in the repository, and which families and stages exist.
 
-One place knows the layout of DESIGN.md, so adding a family is adding its four
+One place knows the layout (docs/DESIGN.md), so adding a family is adding its four
 folders: ``stages/F`` (specs and starter), ``solutions/F``, ``tests/F`` and,
 created on first use, the learner's ``katas/F``.
 """
