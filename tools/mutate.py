@@ -85,8 +85,8 @@ def main(argv: list[str]) -> int:
     if not (ROOT / "solutions" / family / "__init__.py").is_file():
         print(f"no reference solutions/{family}/__init__.py", file=sys.stderr)
         return 2
-    fresh = command == ["run"] or command[:2] == ["run", "--max-children"] and len(command) == 3
-    work = prepare(family, fresh=fresh and command[0] == "run")
+    names = [arg for arg in command[1:] if not arg.startswith("-") and not arg.isdigit()]
+    work = prepare(family, fresh=command[0] == "run" and not names)
     mutmut = Path(sys.executable).with_name("mutmut")
     env = {**os.environ, "CI": "1"}
     return subprocess.call([str(mutmut), *command], cwd=work, env=env)
