@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import math
 
-from dojo.testing import Example, ExampleTable, FakeClock, replay
+import pytest
+
+from dojo.testing import Example, ExampleTable, FakeClock, example_tables, replay
+
+
+def spec_tables(stage: int) -> pytest.MarkDecorator:
+    """Parametrize a test with each example table of ``stages/inmem_db/stageN.md``.
+
+    Not ``all_example_tables``: it marks each table with its stage, and the
+    test file's ``pytestmark`` already does (the kit allows one stage mark).
+    """
+    tables = example_tables("inmem_db", stage)
+    return pytest.mark.parametrize("table", tables, ids=[table.id for table in tables])
 
 
 def replay_with_clock(impl, table: ExampleTable, *names: str) -> None:

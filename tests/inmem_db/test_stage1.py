@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from dojo.testing import all_example_tables, check_raises, check_returns, render_call, replay
+from dojo.testing import check_raises, check_returns, render_call, replay
+
+from .examples import spec_tables
 
 pytestmark = pytest.mark.stage(1)
 
 NOT_STR = [1, 1.5, None, b"k", ["k"], ("k",)]
 
 
-@pytest.mark.parametrize("table", all_example_tables("inmem_db", stages=(1,)))
+@spec_tables(1)
 def test_the_spec_example_table_holds(impl, table):
     replay(table, {"InMemoryDB": impl.InMemoryDB})
 

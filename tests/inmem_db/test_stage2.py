@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from dojo.testing import all_example_tables, check_raises, check_returns, render_call
+from dojo.testing import check_raises, check_returns, render_call
 
-from .examples import replay_with_clock
+from .examples import replay_with_clock, spec_tables
 
 pytestmark = pytest.mark.stage(2)
 
@@ -27,7 +27,7 @@ BAD_TTL_VALUES = [
 BAD_TTL_TYPES = ["1", b"1", True, False, Decimal(1), [1]]
 
 
-@pytest.mark.parametrize("table", all_example_tables("inmem_db", stages=(2,)))
+@spec_tables(2)
 def test_the_spec_example_table_holds(impl, table):
     replay_with_clock(impl, table)
 

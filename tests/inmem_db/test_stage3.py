@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from dojo.testing import all_example_tables, check_raises, check_returns, render_call
+from dojo.testing import check_raises, check_returns, render_call
 
-from .examples import replay_with_clock
+from .examples import replay_with_clock, spec_tables
 
 pytestmark = pytest.mark.stage(3)
 
@@ -32,7 +32,7 @@ def check_transaction_error(impl, rule: str, function, *args) -> None:
     )
 
 
-@pytest.mark.parametrize("table", all_example_tables("inmem_db", stages=(3,)))
+@spec_tables(3)
 def test_the_spec_example_table_holds(impl, table):
     replay_with_clock(impl, table, "TransactionError")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dojo.testing import all_example_tables, check_raises, check_returns, render_call
+from dojo.testing import check_raises, check_returns, render_call
 
-from .examples import replay_with_clock
+from .examples import replay_with_clock, spec_tables
 
 pytestmark = pytest.mark.stage(4)
 
@@ -27,7 +27,7 @@ def check_keys(expected: list[str], rule: str, db, *args, **kwargs) -> None:
     )
 
 
-@pytest.mark.parametrize("table", all_example_tables("inmem_db", stages=(4,)))
+@spec_tables(4)
 def test_the_spec_example_table_holds(impl, table):
     replay_with_clock(impl, table)
 
