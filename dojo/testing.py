@@ -264,3 +264,68 @@ def run_machine(factory: Callable[[], RuleBasedStateMachine], *, examples: int, 
     run_state_machine_as_test(
         factory, settings=settings(max_examples=examples, stateful_step_count=steps)
     )
+
+
+# --- one call, checked with a message that names it ---------------------------------
+
+
+def render_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
+    """How a message names a call: ``expire('missing', -1)``, ``len(<InMemoryDB>)``.
+
+    A bound method is named by its own name; an argument without a repr of its
+    own is shown as ``<ClassName>`` rather than its address.
+    """
+
+    def shown(value: Any) -> str:
+        if type(value).__repr__ is object.__repr__:
+            return f"<{type(value).__name__}>"
+        return repr(value)
+
+    parts = [shown(a) for a in args] + [f"{k}={shown(v)}" for k, v in kwargs.items()]
+    return f"{getattr(function, '__name__', repr(function))}({', '.join(parts)})"
+
+
+def check_returns(
+    expected: Any, rule: str, function: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    """Call ``function(*args, **kwargs)``; it must return ``expected`` exactly (:func:`same`).
+
+    On failure the message names the call with its arguments, what came back,
+    what was expected and ``rule``: ``get('a') returned None; expected '1' (a
+    key lives while clock() < set time + ttl)``. Returns the value.
+    """
+    actual = function(*args, **kwargs)
+    if not same(actual, expected):
+        pytest.fail(
+            f"{render_call(function, *args, **kwargs)} returned {actual!r}; "
+            f"expected {expected!r} ({rule})",
+            pytrace=False,
+        )
+    return actual
+
+
+def check_raises(
+    error: type[BaseException], rule: str, function: Callable[..., Any], *args: Any, **kwargs: Any
+) -> BaseException:
+    """Call ``function(*args, **kwargs)``; it must raise ``error`` with a message.
+
+    On failure the message names the call with its arguments, what it returned
+    (or raised instead), the expected exception and ``rule``:
+    ``expire('missing', -1) returned False; expected ValueError (arguments are
+    checked before the key is looked up)``. Returns the exception.
+    """
+    call = render_call(function, *args, **kwargs)
+    try:
+        actual = function(*args, **kwargs)
+    except error as exc:
+        if not str(exc):
+            pytest.fail(f"{call} raised {error.__name__} with no message ({rule})", pytrace=False)
+        return exc
+    except NotImplementedError:
+        raise  # a stub: the runner reports it as "not implemented"
+    except Exception as exc:
+        pytest.fail(
+            f"{call} raised {type(exc).__name__}: {exc}; expected {error.__name__} ({rule})",
+            pytrace=False,
+        )
+    pytest.fail(f"{call} returned {actual!r}; expected {error.__name__} ({rule})", pytrace=False)

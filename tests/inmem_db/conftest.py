@@ -6,39 +6,14 @@ from collections.abc import Callable
 
 import pytest
 
-
-class FakeClock:
-    """A clock that stands still until the test calls ``advance``.
-
-    ``clock()`` returns the time in seconds; ``calls`` counts the reads, so a
-    test can check that an operation reads the clock at most once. Time starts
-    at 1000.0 (not 0, so an expiry mistaken for a duration shows), and the
-    tests advance it by multiples of 1/4 or 1/1024 second: every time and
-    every ``time + ttl`` they compute is exact in floating point.
-    """
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.calls = 0
-
-    def __call__(self) -> float:
-        self.calls += 1
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        assert seconds >= 0, "the clock never goes backwards"
-        self.now += seconds
+from dojo.testing import FakeClock
 
 
 @pytest.fixture
-def make_clock() -> Callable[[], FakeClock]:
-    """A factory of fresh fake clocks, for state machines (which cannot take fixtures)."""
-    return FakeClock
-
-
-@pytest.fixture
-def clock(make_clock: Callable[[], FakeClock]) -> FakeClock:
-    return make_clock()
+def clock() -> FakeClock:
+    """Starts at 1000.0; the tests move it by multiples of 1/4 or 1/1024 s, so
+    every time and every ``time + ttl`` they compute is exact in floating point."""
+    return FakeClock()
 
 
 @pytest.fixture

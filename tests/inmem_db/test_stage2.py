@@ -8,6 +8,10 @@ from decimal import Decimal
 
 import pytest
 
+from dojo.testing import check_raises, check_returns, render_call
+
+from .examples import replay_with_clock, spec_tables
+
 pytestmark = pytest.mark.stage(2)
 
 BAD_TTL_VALUES = [
@@ -23,49 +27,54 @@ BAD_TTL_VALUES = [
 BAD_TTL_TYPES = ["1", b"1", True, False, Decimal(1), [1]]
 
 
+@spec_tables(2)
+def test_the_spec_example_table_holds(impl, table):
+    replay_with_clock(impl, table)
+
+
 def test_a_key_with_a_ttl_is_visible_until_just_before_its_expiry(new_db, clock):
     db = new_db()
     db.set("a", "1", ttl=10)
     clock.advance(9.75)
-    assert db.get("a") == "1", "a key lives while clock() < set time + ttl"
+    check_returns("1", "set at 1000 with ttl=10: live at 1009.75 (clock() < 1010)", db.get, "a")
 
 
 def test_a_key_is_gone_at_exactly_set_time_plus_ttl(new_db, clock):
     db = new_db()
     db.set("a", "1", ttl=10)
     clock.advance(10)
-    assert db.get("a") is None, "at clock() == set time + ttl the key has expired"
+    check_returns(None, "set at 1000 with ttl=10: gone at clock() == 1010", db.get, "a")
 
 
 def test_a_float_ttl_is_accepted(new_db, clock):
     db = new_db()
     db.set("a", "1", ttl=2.5)
     clock.advance(2.25)
-    assert db.get("a") == "1"
+    check_returns("1", "set at 1000 with ttl=2.5: live at 1002.25", db.get, "a")
     clock.advance(0.25)
-    assert db.get("a") is None, "a 2.5 s ttl ends 2.5 s after the set"
+    check_returns(None, "set at 1000 with ttl=2.5: gone at 1002.5", db.get, "a")
 
 
-def test_ttl_returns_the_remaining_seconds(new_db, clock):
+def test_ttl_returns_the_remaining_seconds_as_a_float(new_db, clock):
     db = new_db()
     db.set("a", "1", ttl=10)
     clock.advance(2.75)
-    remaining = db.ttl("a")
-    assert remaining == 7.25, "ttl must return expiry - clock()"
-    assert isinstance(remaining, float), "ttl returns a float"
+    check_returns(7.25, "set at 1000 with ttl=10, asked at 1002.75: expiry - clock()", db.ttl, "a")
+    db.set("b", "2", ttl=4)
+    check_returns(4.0, "ttl returns a float, even for an int ttl", db.ttl, "b")
 
 
 def test_ttl_returns_infinity_for_a_key_without_expiry(new_db):
     db = new_db()
     db.set("a", "1")
     db.set("b", "2", ttl=None)
-    assert db.ttl("a") == math.inf, "a key set without ttl never expires: ttl is math.inf"
-    assert db.ttl("b") == math.inf, "ttl=None means no expiry"
+    check_returns(math.inf, "a key set without ttl never expires: ttl is math.inf", db.ttl, "a")
+    check_returns(math.inf, "ttl=None means no expiry", db.ttl, "b")
 
 
 def test_ttl_returns_none_for_a_missing_key(new_db):
     db = new_db()
-    assert db.ttl("a") is None, "ttl of a missing key must be None"
+    check_returns(None, "ttl of a key never set is None", db.ttl, "a")
 
 
 def test_set_without_ttl_clears_an_earlier_expiry(new_db, clock):
@@ -73,8 +82,9 @@ def test_set_without_ttl_clears_an_earlier_expiry(new_db, clock):
     db.set("a", "1", ttl=5)
     db.set("a", "2")
     clock.advance(100)
-    assert db.get("a") == "2", "set without ttl must remove the old expiry"
-    assert db.ttl("a") == math.inf
+    rule = "set('a', '2') after set('a', '1', ttl=5) removes the expiry"
+    check_returns("2", rule, db.get, "a")
+    check_returns(math.inf, rule, db.ttl, "a")
 
 
 def test_set_with_a_shorter_ttl_replaces_the_expiry(new_db, clock):
@@ -82,7 +92,8 @@ def test_set_with_a_shorter_ttl_replaces_the_expiry(new_db, clock):
     db.set("a", "1", ttl=10)
     db.set("a", "2", ttl=2)
     clock.advance(2)
-    assert db.get("a") is None, "the new ttl replaces the old one, even when shorter"
+    rule = "set('a', '2', ttl=2) after ttl=10 replaces the expiry, even when sooner"
+    check_returns(None, rule, db.get, "a")
 
 
 def test_set_with_a_longer_ttl_replaces_the_expiry(new_db, clock):
@@ -90,40 +101,42 @@ def test_set_with_a_longer_ttl_replaces_the_expiry(new_db, clock):
     db.set("a", "1", ttl=2)
     db.set("a", "2", ttl=10)
     clock.advance(5)
-    assert db.get("a") == "2", "the old, shorter expiry must no longer apply"
-    assert db.ttl("a") == 5
+    rule = "set('a', '2', ttl=10) after ttl=2 replaces the expiry: 1010, not 1002"
+    check_returns("2", rule, db.get, "a")
+    check_returns(5.0, rule, db.ttl, "a")
     clock.advance(5)
-    assert db.get("a") is None
+    check_returns(None, rule, db.get, "a")
 
 
 def test_expire_gives_a_live_key_a_new_expiry_from_now(new_db, clock):
     db = new_db()
     db.set("a", "1")
     clock.advance(3)
-    assert db.expire("a", 4) is True, "expire of a live key returns True"
-    assert db.ttl("a") == 4, "the new expiry is clock() + ttl at the expire call"
+    rule = "expire('a', 4) at 1003: the new expiry is 1007"
+    check_returns(True, "expire of a live key returns True", db.expire, "a", 4)
+    check_returns(4.0, rule, db.ttl, "a")
     clock.advance(3.75)
-    assert db.get("a") == "1", "expire keeps the value"
+    check_returns("1", "expire keeps the value; " + rule, db.get, "a")
     clock.advance(0.25)
-    assert db.get("a") is None
+    check_returns(None, rule, db.get, "a")
 
 
 def test_expire_can_extend_and_shorten_an_expiry(new_db, clock):
     db = new_db()
     db.set("a", "1", ttl=2)
-    assert db.expire("a", 10) is True
+    check_returns(True, "expire of a live key returns True", db.expire, "a", 10)
     clock.advance(5)
-    assert db.get("a") == "1", "expire replaces a shorter expiry"
-    assert db.expire("a", 0.5) is True
+    check_returns("1", "expire('a', 10) replaces the sooner expiry 1002 by 1010", db.get, "a")
+    check_returns(True, "expire of a live key returns True", db.expire, "a", 0.5)
     clock.advance(0.5)
-    assert db.get("a") is None, "expire replaces a longer expiry"
+    check_returns(None, "expire('a', 0.5) at 1005 replaces the later expiry", db.get, "a")
 
 
 def test_expire_returns_false_for_a_missing_key_and_creates_nothing(new_db):
     db = new_db()
-    assert db.expire("a", 10) is False, "expire of a missing key returns False"
-    assert db.get("a") is None
-    assert len(db) == 0
+    check_returns(False, "expire of a missing key returns False", db.expire, "a", 10)
+    check_returns(None, "expire of a missing key creates nothing", db.get, "a")
+    check_returns(0, "expire of a missing key creates nothing", len, db)
 
 
 def test_an_expired_key_is_invisible_to_every_operation(new_db, clock):
@@ -133,12 +146,13 @@ def test_an_expired_key_is_invisible_to_every_operation(new_db, clock):
         db.set(key, "v", ttl=1)
     db.set("forever", "v")
     clock.advance(1)
-    assert db.delete("delete") is False, "delete of an expired key returns False"
-    assert db.ttl("ttl") is None, "ttl of an expired key returns None"
-    assert db.expire("expire", 10) is False, "expire of an expired key returns False"
-    assert db.get("expire") is None, "expire must not revive an expired key"
-    assert db.get("get") is None, "get of an expired key returns None"
-    assert len(db) == 1, "len does not count expired keys"
+    rule = "an expired key is gone everywhere"
+    check_returns(False, rule, db.delete, "delete")
+    check_returns(None, rule, db.ttl, "ttl")
+    check_returns(False, rule, db.expire, "expire", 10)
+    check_returns(None, "expire does not revive an expired key", db.get, "expire")
+    check_returns(None, rule, db.get, "get")
+    check_returns(1, rule + ": only 'forever' is live", len, db)
 
 
 def test_an_expired_key_can_be_set_again(new_db, clock):
@@ -147,7 +161,10 @@ def test_an_expired_key_can_be_set_again(new_db, clock):
     clock.advance(1)
     db.set("a", "2")
     clock.advance(10)
-    assert (db.get("a"), db.ttl("a"), len(db)) == ("2", math.inf, 1)
+    rule = "set('a', '2') after 'a' expired stores a new key without expiry"
+    check_returns("2", rule, db.get, "a")
+    check_returns(math.inf, rule, db.ttl, "a")
+    check_returns(1, rule, len, db)
 
 
 def test_len_counts_only_live_keys_as_time_passes(new_db, clock):
@@ -155,97 +172,122 @@ def test_len_counts_only_live_keys_as_time_passes(new_db, clock):
     for i in range(1, 5):
         db.set(f"k{i}", "v", ttl=i)
     db.set("forever", "v")
-    counts = []
-    for _ in range(5):
-        counts.append(len(db))
+    for live in (5, 4, 3, 2, 1):
+        check_returns(live, f"at {clock.now}: k1..k4 expire at 1001..1004", len, db)
         clock.advance(1)
-    assert counts == [5, 4, 3, 2, 1], "len must drop as keys expire"
 
 
 @pytest.mark.parametrize("ttl", BAD_TTL_VALUES, ids=repr)
 def test_a_ttl_that_is_not_finite_and_positive_raises_value_error(new_db, ttl):
     db = new_db()
     db.set("a", "1", ttl=5)
-    with pytest.raises(ValueError) as excinfo:
-        db.set("a", "2", ttl=ttl)
-    assert str(excinfo.value), "the ValueError must say what was wrong"
-    with pytest.raises(ValueError):
-        db.expire("a", ttl)
-    assert (db.get("a"), db.ttl("a")) == ("1", 5), "a rejected call changes nothing"
+    rule = "a ttl is finite and > 0"
+    check_raises(ValueError, rule, db.set, "a", "2", ttl=ttl)
+    check_raises(ValueError, rule, db.expire, "a", ttl)
+    check_returns("1", "a rejected call changes nothing", db.get, "a")
+    check_returns(5.0, "a rejected call changes nothing", db.ttl, "a")
 
 
 @pytest.mark.parametrize("ttl", BAD_TTL_TYPES, ids=repr)
 def test_a_ttl_that_is_not_an_int_or_float_raises_type_error(new_db, ttl):
     db = new_db()
     db.set("a", "1", ttl=5)
-    with pytest.raises(TypeError) as excinfo:
-        db.set("a", "2", ttl=ttl)
-    assert str(excinfo.value), "the TypeError must say what was wrong"
-    with pytest.raises(TypeError):
-        db.expire("a", ttl)
-    assert (db.get("a"), db.ttl("a")) == ("1", 5), "a rejected call changes nothing"
+    rule = "a ttl is an int or a float, not a bool"
+    check_raises(TypeError, rule, db.set, "a", "2", ttl=ttl)
+    check_raises(TypeError, rule, db.expire, "a", ttl)
+    check_returns("1", "a rejected call changes nothing", db.get, "a")
+    check_returns(5.0, "a rejected call changes nothing", db.ttl, "a")
 
 
 def test_expire_with_ttl_none_raises_type_error(new_db):
     db = new_db()
     db.set("a", "1", ttl=5)
-    with pytest.raises(TypeError):
-        db.expire("a", None)
-    assert db.ttl("a") == 5, "a rejected expire changes nothing"
+    check_raises(TypeError, "expire refuses None", db.expire, "a", None)
+    check_returns(5.0, "a rejected expire changes nothing", db.ttl, "a")
 
 
 def test_types_are_checked_before_values(new_db):
     db = new_db()
-    with pytest.raises(TypeError):
-        db.set("k", 1, ttl=-1)
-    with pytest.raises(TypeError):
-        db.set(1, "v", ttl=0)
-    with pytest.raises(TypeError):
-        db.expire(1, -1)
-    assert len(db) == 0
+    rule = "types of all arguments are checked before any value"
+    check_raises(TypeError, rule, db.set, "k", 1, ttl=-1)
+    check_raises(TypeError, rule, db.set, 1, "v", ttl=0)
+    check_raises(TypeError, rule, db.expire, 1, -1)
+    check_returns(0, "a rejected call changes nothing", len, db)
 
 
 def test_arguments_are_checked_before_the_key_is_looked_up(new_db):
     db = new_db()
-    with pytest.raises(ValueError):
-        db.expire("missing", -1)
-    with pytest.raises(TypeError):
-        db.expire("missing", "soon")
+    rule = "arguments are checked before the key is looked up"
+    check_raises(ValueError, rule, db.expire, "missing", -1)
+    check_raises(TypeError, rule, db.expire, "missing", "soon")
 
 
 @pytest.mark.parametrize(
-    "operation",
+    ("method", "args", "kwargs", "error"),
     [
-        lambda db: db.set("a", "2"),
-        lambda db: db.set("b", "2", ttl=1),
-        lambda db: db.get("a"),
-        lambda db: db.delete("a"),
-        lambda db: len(db),
-        lambda db: db.ttl("a"),
-        lambda db: db.expire("a", 1),
+        ("set", ("k", "v"), {"ttl": -1}, ValueError),
+        ("set", ("k", "v"), {"ttl": "1"}, TypeError),
+        ("expire", ("k", 0), {}, ValueError),
+        ("expire", ("k", "1"), {}, TypeError),
+    ],
+    ids=["set-value", "set-type", "expire-value", "expire-type"],
+)
+def test_a_ttl_error_names_the_ttl(new_db, method, args, kwargs, error):
+    db = new_db()
+    db.set("k", "v")
+    call = getattr(db, method)
+    raised = check_raises(error, "a ttl is an int or a float, > 0", call, *args, **kwargs)
+    assert "ttl" in str(raised).lower(), (
+        f"{render_call(call, *args, **kwargs)} raised {error.__name__}({str(raised)!r}); "
+        "expected a message naming the argument 'ttl' (errors say what was wrong)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "args"),
+    [
+        ("set", ("a", "2")),
+        ("set", ("b", "2", 1)),
+        ("get", ("a",)),
+        ("delete", ("a",)),
+        ("__len__", ()),
+        ("ttl", ("a",)),
+        ("expire", ("a", 1)),
     ],
     ids=["set", "set_ttl", "get", "delete", "len", "ttl", "expire"],
 )
-def test_each_operation_reads_the_clock_at_most_once(new_db, clock, operation):
+def test_each_operation_reads_the_clock_at_most_once(new_db, clock, method, args):
     db = new_db()
     db.set("a", "1", ttl=5)
     db.set("z", "1", ttl=1)
     clock.advance(1)
     before = clock.calls
-    operation(db)
-    assert clock.calls - before <= 1, "an operation must read clock() at most once"
+    call = getattr(db, method)
+    call(*args)
+    reads = clock.calls - before
+    assert reads <= 1, (
+        f"{render_call(call, *args)} called clock() {reads} times; expected at most 1 "
+        "(each operation reads the clock at most once)"
+    )
 
 
 def test_without_a_clock_argument_the_db_uses_real_time_in_seconds(impl):
     db = impl.InMemoryDB()
     db.set("a", "1", ttl=60)
-    assert 59 < db.ttl("a") <= 60, "the default clock is time.monotonic (seconds)"
+    left = db.ttl("a")
+    assert left is not None and 59 < left <= 60, (
+        f"set('a', '1', ttl=60) then ttl('a') returned {left!r}; expected about 60.0 "
+        "(the default clock is time.monotonic, in seconds)"
+    )
 
 
+@pytest.mark.perf(
+    workload="210,000 writes of new keys with a 1 s TTL, the clock moving 1/1024 s per "
+    "write (about 1,000 keys live); the memory of the last 10,000 is traced",
+    reference="1.0 s, +110 kB over the traced 10,000 writes",
+    naive="a store that hides expired keys but keeps them grows by about 1.8 MB (limit 512 kB)",
+)
 def test_expired_keys_are_reclaimed_without_being_read(new_db, clock):
-    # Reference: +110 kB over the traced 10k writes (a constant: the same over
-    # 20k), 1.0-1.8 s for the test, most of it the 200k untraced writes. A
-    # store that hides expired keys but keeps them: +1.8 MB.
     db = new_db()
     step = 1 / 1024  # exact in binary floating point: every expiry is exact
 
@@ -263,26 +305,40 @@ def test_expired_keys_are_reclaimed_without_being_read(new_db, clock):
     finally:
         tracemalloc.stop()
     assert growth < 512 * 1024, (
-        f"memory grew by {growth // 1024} kB over 10,000 writes with ~1,000 keys live: "
-        "expired keys must be reclaimed even if nobody reads them"
+        f"memory grew by {growth // 1024} kB over 10,000 set(key, 'v', ttl=1) of new keys with "
+        "about 1,000 keys live; expected under 512 kB (expired keys free their memory even "
+        "if nobody reads them)"
     )
     # Key i (set at i * step) is live while now < i * step + 1, now = 210,000 * step.
-    assert len(db) == 1023
-    assert db.get("key208977") == "v"
-    assert db.get("key208976") is None
+    check_returns(1023, "after 210,000 writes, the last 1023 keys are live", len, db)
+    check_returns("v", "key208977 was set 1023/1024 s ago with ttl=1", db.get, "key208977")
+    check_returns(None, "key208976 was set exactly 1 s ago with ttl=1", db.get, "key208976")
 
 
+@pytest.mark.perf(
+    workload="80,000 sets of new keys with a TTL of 40,000 s, the clock moving 1 s per set, "
+    "each followed by len(db) and a get (40,000 keys live once they start to expire)",
+    reference="0.6 s",
+    naive="counting live keys by scanning them on every len() takes about 145 s",
+)
 def test_len_stays_cheap_while_many_keys_expire(new_db, clock):
-    # Reference: 0.55-0.75 s. Counting live keys by scanning them on every
-    # len(): ~145 s, extrapolated quadratically from 20k steps (ttl 10k): 9.1 s.
     db = new_db()
     n, ttl = 80_000, 40_000
-    counts, just_expired = [], []
     for i in range(n):
         db.set(f"key{i}", "v", ttl=ttl)
-        counts.append(len(db))
-        just_expired.append(db.get(f"key{i - ttl}"))  # set at time i - ttl: gone now
+        live = len(db)
+        if live != min(i + 1, ttl):
+            pytest.fail(
+                f"len(db) returned {live} after {i + 1} sets, one a second with ttl={ttl}; "
+                f"expected {min(i + 1, ttl)} (len counts exactly the live keys)",
+                pytrace=False,
+            )
+        gone = db.get(f"key{i - ttl}")
+        if gone is not None:
+            pytest.fail(
+                f"get('key{i - ttl}') returned {gone!r} {ttl} s after its set with ttl={ttl}; "
+                "expected None (a key is gone at exactly set time + ttl)",
+                pytrace=False,
+            )
         clock.advance(1)
-    assert counts == [min(i + 1, ttl) for i in range(n)], "len must count exactly the live keys"
-    assert just_expired == [None] * n, "a key is gone at exactly set time + ttl"
-    assert db.get(f"key{n - ttl + 1}") == "v"
+    check_returns("v", f"key{n - ttl + 1} has 1 s left", db.get, f"key{n - ttl + 1}")

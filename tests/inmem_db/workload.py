@@ -9,6 +9,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from dojo.testing import FakeClock
+
 STAGE_OPERATIONS = {
     1: "set, get, delete",
     2: "set with a TTL, ttl, expire (the clock moves)",
@@ -16,16 +18,6 @@ STAGE_OPERATIONS = {
     4: "prefix scans with a limit",
 }
 PREFIXES = ("user:", "order:", "item:", "cart:", "session:")
-
-
-class FakeClock:
-    """Time in seconds that moves only when the workload says."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def workload(impl: object, n: int, stages: int) -> int:
@@ -42,7 +34,7 @@ def _mix(new_db: Callable[[FakeClock], object], n: int, stages: int) -> int:
         i = ops
         key = f"{PREFIXES[i % 5]}{rng.randrange(n):08d}"
         if stages >= 2:
-            clock.now += 0.25
+            clock.advance(0.25)
         step = i % 20
         if stages >= 4 and step == 0:
             db.scan(PREFIXES[rng.randrange(5)] + str(rng.randrange(10)), limit=10)
