@@ -132,3 +132,46 @@ def test_the_table_counts_stubs_apart_from_failures(kit: Kit) -> None:
             "    2       0       0         1      1  failing",
         ]
     )
+
+
+SLOW_TESTS = '''
+
+import pytest
+
+
+@pytest.mark.perf(
+    workload="1,000 adds", reference="0.1 s", naive="adding one by one takes about 100 s"
+)
+def test_many_adds_are_fast(impl):
+    for _ in range(1000):
+        impl.add(1, 2)
+
+
+@pytest.mark.parametrize("n", range(4))
+def test_add_again(impl, n):
+    assert impl.add(n, 1) == n + 1
+'''
+
+
+def test_a_slow_performance_test_names_the_workload_the_designs_and_the_frame(kit: Kit) -> None:
+    with (kit.root / "tests/toy/test_stage1.py").open("a") as tests:
+        tests.write(SLOW_TESTS)
+    kit.write_learner("import time\n\ndef add(a, b):\n    time.sleep(1)\n    return a + b\n")
+    result = kit.run("--stage", "1", "katas/toy", "-k", "fast", "-o", "kata_perf_timeout=0.5")
+    result.stdout.fnmatch_lines(
+        [
+            "too slow: 1,000 adds; the reference takes 0.1 s; adding one by one takes about "
+            "100 s. Your code was in add(), katas/toy/__init__.py:4 when the 0.5 s limit passed."
+        ]
+    )
+
+
+def test_after_two_timeouts_the_later_tests_get_the_short_limit_and_say_why(kit: Kit) -> None:
+    with (kit.root / "tests/toy/test_stage1.py").open("a") as tests:
+        tests.write(SLOW_TESTS)
+    kit.write_learner(LOOP_IN_ADD.replace("if a > 100:", "if True:"))
+    result = kit.run("--stage", "1", "katas/toy", "-k", "again", "-o", "kata_timeout=1")
+    result.assert_outcomes(failed=4)
+    out = result.stdout.str()
+    assert out.count("when the 1 s limit passed.") == 2, out
+    assert out.count("when the 0.5 s limit passed. (The limit is short because") == 2, out
