@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import dojo
 from dojo.layout import STAGES
 from dojo.plugin import DOJO, _state_of_unrun
 from dojo.state import Progress, kata_home
@@ -24,13 +25,21 @@ _registered = False
 _reasons: dict[str, str] = {}  # node id -> one-line reason (a report has no config)
 
 
+def _runner_has_it() -> bool:
+    """Whether the runner defines ``--kata-report`` itself (then it writes the report)."""
+    runner = Path(dojo.__file__).parent
+    return any(
+        "--kata-report" in p.read_text(encoding="utf-8")
+        for p in runner.glob("*.py")
+        if p.name != "watch.py"
+    )
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     global _registered
-    try:
+    _registered = not _runner_has_it()
+    if _registered:
         parser.addoption("--kata-report", default=None, metavar="FILE")
-        _registered = True
-    except ValueError:  # the runner has the option: it writes the report
-        _registered = False
 
 
 def pytest_configure(config: pytest.Config) -> None:
