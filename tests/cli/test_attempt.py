@@ -49,6 +49,7 @@ def test_a_whole_attempt_records_best_runs_splits_and_overtime_and_scores_in_tim
         "    3     -               -              0  0/300",
         "    4     -               -              0  0/400",
         "Time: 32:00 of 90 min used, 58:00 left; score so far 100/1000",
+        "Hints used: 0",
     ]
 
     dojo.at(95)
@@ -74,8 +75,8 @@ def test_a_whole_attempt_records_best_runs_splits_and_overtime_and_scores_in_tim
 
     code, out, _ = dojo.kata("history")
     assert out.splitlines() == [
-        "date                  family  minutes used  stages passed  score",
-        "2026-03-02 09:00 UTC  toy     90 of 90      1/4            100/1000",
+        "date                  family  minutes used  stages passed  hints  score",
+        "2026-03-02 09:00 UTC  toy     90 of 90      1/4            0      100/1000",
         "Best per family:",
         "  toy: 100/1000 on 2026-03-02 09:00 UTC",
     ]

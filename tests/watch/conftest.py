@@ -44,6 +44,14 @@ The operator does it.
 """
 
 
+def add_hints(root: Path) -> None:
+    """Give the toy kit at ``root`` two hints and a debrief per stage."""
+    for stage in (1, 2, 3, 4):
+        folder = root / "stages" / "toy"
+        (folder / f"stage{stage}.hints.md").write_text(HINTS.format(stage=stage))
+        (folder / f"stage{stage}.debrief.md").write_text(f"# Debrief {stage}\n\nWell done.\n")
+
+
 class ToyKit:
     """A copy of the toy kit with hints and debriefs, and a learner to write."""
 
@@ -52,10 +60,7 @@ class ToyKit:
         shutil.copytree(TOY_KIT, root, dirs_exist_ok=True)
         ini = root / "pyproject.toml"
         ini.write_text(ini.read_text().replace("timeout = 2", "timeout = 1"))
-        for stage in (1, 2, 3, 4):
-            folder = root / "stages" / "toy"
-            (folder / f"stage{stage}.hints.md").write_text(HINTS.format(stage=stage))
-            (folder / f"stage{stage}.debrief.md").write_text(f"# Debrief {stage}\n\nWell done.\n")
+        add_hints(root)
 
     def write_learner(self, source: str) -> None:
         workspace = self.root / "katas" / "toy"
@@ -176,3 +181,4 @@ def terminal(toy: ToyKit) -> Iterator[Terminal]:
     term = Terminal(kata_argv("watch", "toy"), toy.root, toy.env())
     yield term
     term.close()
+
