@@ -201,8 +201,7 @@ def check_call(row: Example, call: str, expected: Any, namespace: dict[str, Any]
             assert str(exc), f"{row.where}: {call} raised {expected.__name__} with no message"
             return
         pytest.fail(
-            f"{row.where}: {call} returned {actual!r}; the spec expects "
-            f"{expected.__name__}{why}",
+            f"{row.where}: {call} returned {actual!r}; the spec expects {expected.__name__}{why}",
             pytrace=False,
         )
     actual = _run(call, namespace)
@@ -256,9 +255,7 @@ class FakeClock:
         self.now += seconds
 
 
-def run_machine(
-    factory: Callable[[], RuleBasedStateMachine], *, examples: int, steps: int
-) -> None:
+def run_machine(factory: Callable[[], RuleBasedStateMachine], *, examples: int, steps: int) -> None:
     """Run a hypothesis state machine ``examples`` times, ``steps`` steps each.
 
     The kit's hypothesis profile (derandomized in CI and during an attempt)

@@ -7,13 +7,13 @@ command does, and a learner's infinite loop or crash ends that process, never
 the watcher. A run has a time limit; a save during a run stops it (a stopped
 run records nothing, as a pytest run interrupted by Ctrl-C) and starts another.
 
-Three threads feed one queue that the main thread reads: file events from
+Two threads feed one queue that the main thread reads: file events from
 ``watchfiles`` (debounced; only ``.py`` files, so editor swap, backup and
-temp files never trigger a run), key presses from the terminal, and nothing
-else: the main thread polls the run and refreshes the attempt's clock each
-second while idle. The screen is ``rich`` on a terminal (a live panel redrawn
-in place, specs and hints printed above it into the scrollback) and plain
-lines when stdout is not a terminal.
+temp files never trigger a run) and key presses from the terminal. The main
+thread polls the run and refreshes the attempt's clock every second. The
+screen is ``rich`` on a terminal (a live panel redrawn in place, specs and
+hints printed above it into the scrollback) and plain lines when stdout is
+not a terminal.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from dojo.hints import HintLog, next_hint
 from dojo.layout import LAST_STAGE, STAGES, Repo
@@ -47,7 +47,8 @@ RUN_LIMIT = 300.0  # seconds a run may take before it is stopped
 STOP_GRACE = 3.0  # seconds between asking a run to stop (SIGINT) and killing it
 DEBOUNCE_MS = 300  # a burst of saves (an editor writing several files) is one change
 STEP_MS = 50  # ...that ends 50 ms after its last event
-TICK = 1.0  # seconds between clock refreshes while idle
+READY_MS = 100  # a quiet period after which the file watch is surely in place
+TICK = 1.0  # seconds between clock refreshes
 POLL = 0.05  # seconds between looks at a running run
 KEYS = "q quit  r rerun  h hint  s spec  o full output"
 PANEL, STATUS = "panel", "status"  # what is new on the panel, for a screen that prints lines
@@ -233,11 +234,15 @@ def is_source(path: str) -> bool:
     return name.endswith(".py") and not name.startswith((".", "#")) and "__pycache__" not in path
 
 
-def watch_files(workspace: Path, events: queue.Queue[Event], stop: threading.Event) -> None:
+def watch_files(
+    workspace: Path, events: queue.Queue[Event], ready: threading.Event, stop: threading.Event
+) -> None:
     """Put one ``save`` event per debounced burst of source changes under ``workspace``.
 
     Watches ``katas/`` rather than ``katas/F``: ``kata reset`` or ``restore``
     in another terminal replaces the folder, and the new one is watched too.
+    Sets ``ready`` once the watch is in place (its first quiet period), so
+    that no save made after the first run started goes unseen.
     """
     import watchfiles
 
@@ -252,9 +257,13 @@ def watch_files(workspace: Path, events: queue.Queue[Event], stop: threading.Eve
         debounce=DEBOUNCE_MS,
         step=STEP_MS,
         stop_event=stop,
+        rust_timeout=READY_MS,
+        yield_on_timeout=True,
         raise_interrupt=False,
     ):
-        events.put(("save", sorted({path for _, path in changes})))
+        ready.set()
+        if changes:
+            events.put(("save", sorted({path for _, path in changes})))
 
 
 def read_keys(fd: int, events: queue.Queue[Event], stop: threading.Event) -> None:
@@ -302,6 +311,15 @@ def keys_from(stream: TextIO, events: queue.Queue[Event]) -> Iterator[None]:
 
 
 Line = tuple[str, str]  # text and a rich style ("" for none)
+
+
+class Screen(Protocol):
+    """Where the watcher shows things: the panel, and lines printed above it."""
+
+    def draw(self, lines: list[Line], new: str) -> None: ...
+    def say(self, text: str, style: str = "") -> None: ...
+    def markdown(self, text: str) -> None: ...
+    def output(self, text: str) -> None: ...
 
 
 class LiveScreen:
@@ -407,7 +425,7 @@ class Watcher:
         self,
         repo: Repo,
         family: str,
-        screen: LiveScreen | PlainScreen,
+        screen: Screen,
         limit: float = RUN_LIMIT,
         clock: Callable[[], datetime] = clock_now,
     ) -> None:
@@ -450,13 +468,18 @@ class Watcher:
     # -- runs --
 
     def start_run(self, why: str) -> None:
+        """Start a run of the current stage, stopping the one going on (it is stale)."""
+        self.runs += 1
+        self.stage = self.current_stage()
+        self.status = f"Run {self.runs} ({why}): running stage {self.stage}..."
+        self.redraw(STATUS)  # at once: stopping the stale run may take a moment
         if self.run is not None:
             self.run.close()
-        self.stage = self.current_stage()
-        self.runs += 1
+        if self.current_stage() != self.stage:  # the stale run passed as it was stopped
+            self.stage = self.current_stage()
+            self.status = f"Run {self.runs} ({why}): running stage {self.stage}..."
+            self.redraw(STATUS)
         self.run = Run(self.repo, self.family, self.stage, self.limit)
-        self.status = f"{why}; running stage {self.stage}..."
-        self.redraw(STATUS)
 
     def poll_run(self) -> None:
         run = self.run
@@ -556,7 +579,7 @@ class Watcher:
         if char == "q":
             raise Stop
         if char == "r":
-            self.start_run("Rerun")
+            self.start_run("r pressed")
         elif char == "h":
             self.show_hint()
         elif char == "s":
@@ -589,7 +612,7 @@ class Watcher:
     # -- the panel --
 
     def tick(self) -> None:
-        """Once a second while idle: the clock, and the deadline said once."""
+        """Once a second: the clock, and the deadline said once."""
         attempt = self.attempt()
         if (
             attempt is not None
@@ -632,7 +655,7 @@ class Watcher:
     # -- the loop --
 
     def loop(self, events: queue.Queue[Event]) -> None:
-        self.start_run("Started")
+        self.start_run("started")
         next_tick = time.monotonic() + TICK
         while True:
             try:
@@ -641,11 +664,11 @@ class Watcher:
                 kind, value = "", None
             if kind == "save":
                 names = ", ".join(self.repo.relative(Path(p)) for p in value[:3])
-                self.start_run(f"Saved {names}")
+                self.start_run(f"saved {names}")
             elif kind == "key":
                 self.key(value)
             self.poll_run()
-            if self.run is None and time.monotonic() >= next_tick:
+            if time.monotonic() >= next_tick:
                 next_tick = time.monotonic() + TICK
                 self.tick()
 
@@ -666,9 +689,9 @@ def watch(repo: Repo, family: str, *, limit: float = RUN_LIMIT) -> int:
         repo.create_workspace(family)
         print(f"Created katas/{family}/ from the stage-1 starter.", file=stdout)
     events: queue.Queue[Event] = queue.Queue()
-    stop = threading.Event()
+    ready, stop = threading.Event(), threading.Event()
     files = threading.Thread(
-        target=watch_files, args=(repo.workspace(family), events, stop), daemon=True
+        target=watch_files, args=(repo.workspace(family), events, ready, stop), daemon=True
     )
     previous = {sig: signal.signal(sig, _end) for sig in (signal.SIGTERM, signal.SIGHUP)}
     code = 0
@@ -676,6 +699,7 @@ def watch(repo: Repo, family: str, *, limit: float = RUN_LIMIT) -> int:
     watcher = Watcher(repo, family, screen, limit)
     try:
         files.start()
+        ready.wait(5)
         with keys_from(sys.stdin, events), screen:
             try:
                 watcher.loop(events)

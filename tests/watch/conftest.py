@@ -181,4 +181,3 @@ def terminal(toy: ToyKit) -> Iterator[Terminal]:
     term = Terminal(kata_argv("watch", "toy"), toy.root, toy.env())
     yield term
     term.close()
-

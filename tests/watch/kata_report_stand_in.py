@@ -55,7 +55,6 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _reasons.setdefault(report.nodeid, reason)
 
 
-
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.config.stash[EXIT] = int(exitstatus)

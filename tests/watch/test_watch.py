@@ -7,6 +7,7 @@ reads its screen; the stage runs are real subprocesses of the real runner.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 
@@ -24,15 +25,15 @@ REACT = 1.0  # seconds from a save to the screen saying a run started
 def test_watch_reruns_on_each_save_survives_a_loop_and_a_syntax_error_and_advances(
     toy: ToyKit, terminal: Terminal
 ) -> None:
-    terminal.expect("Started; running stage 1", timeout=10)
+    terminal.expect("(started): running stage 1", timeout=10)
     toy.write_learner(LOOP)  # during the first run: it is stopped, a new one starts
-    took = terminal.expect("Saved katas/toy/__init__.py; running stage 1", timeout=5)
+    took = terminal.expect("(saved katas/toy/__init__.py): running stage 1", timeout=5)
     assert took < REACT, f"the watcher saw the save after {took:.2f} s; expected under {REACT} s"
     terminal.expect("timed out", timeout=30)
     terminal.expect("watching for saves", timeout=5)
 
     toy.write_learner(BROKEN)
-    took = terminal.expect("Saved katas/toy/__init__.py; running stage 1", timeout=5)
+    took = terminal.expect("(saved katas/toy/__init__.py): running stage 1", timeout=5)
     assert took < REACT, f"the watcher saw the save after {took:.2f} s; expected under {REACT} s"
     terminal.expect("SyntaxError", timeout=30)
     terminal.expect("watching for saves", timeout=5)
@@ -49,6 +50,7 @@ def test_watch_reruns_on_each_save_survives_a_loop_and_a_syntax_error_and_advanc
     terminal.expect("Stopped watching toy.", timeout=5)
     assert "Traceback" not in terminal.text
     assert terminal.restored(), "q leaves the terminal's settings as they were"
+    assert b"\x1b[31m" in terminal.raw or b";31m" in terminal.raw, "failures are red"
 
 
 def test_ctrl_c_during_a_run_stops_it_and_restores_the_terminal(
@@ -68,7 +70,7 @@ def test_stage_four_passing_shows_the_score_and_what_to_do_next(toy: ToyKit) -> 
     progress = toy.root / ".kata/progress.json"
     progress.write_text(json.dumps({"version": 1, "families": {"toy": {"unlocked": 4}}}))
     toy.solve()
-    term = Terminal(kata_argv("watch", "toy"), toy.root, toy.env())
+    term = Terminal(kata_argv("watch", "toy"), toy.root, {**toy.env(), "NO_COLOR": "1"})
     try:
         term.expect("kata watch toy: stage 4, spec stages/toy/stage4.md", timeout=10)
         term.expect("toy complete: 1000/1000 points so far in this attempt.", timeout=30)
@@ -79,10 +81,26 @@ def test_stage_four_passing_shows_the_score_and_what_to_do_next(toy: ToyKit) -> 
         term.expect("Hint 1 of 2, stage 4 of toy (recorded in your attempt)", timeout=5)
         term.expect("Start from the toy's 4 spec.", timeout=5)
         term.expect("1 hint used", timeout=5)
+        term.press("s")
+        term.expect("The toy family, stage 4.", timeout=5)
+        term.press("o")
+        term.expect("kata toy: katas/toy/", timeout=5)  # the run's own pytest output
         term.press("q")
         assert term.wait() == 0
     finally:
         term.close()
+    assert not re.search(rb"\x1b\[[0-9;]*(3[0-7]|38;)", term.raw), "NO_COLOR: no colours"
+
+
+def test_show_renders_the_spec_on_a_terminal(toy: ToyKit) -> None:
+    term = Terminal(kata_argv("show", "toy"), toy.root, toy.env())
+    try:
+        assert term.wait() == 0
+        term.expect("Stage 1", timeout=5)
+    finally:
+        term.close()
+    assert "# Stage 1" not in term.text, "the heading is drawn, not printed as markdown"
+    assert "The toy family, stage 1." in term.text
 
 
 def test_without_a_terminal_each_run_prints_plain_lines(toy: ToyKit) -> None:

@@ -95,7 +95,7 @@ def test_the_deadline_is_said_once_and_the_clock_shows_overtime(
     attempts.save()
     now = [start + timedelta(seconds=59)]
     screen = Screen()
-    watcher = Watcher(Repo(toy.root), "toy", screen, clock=lambda: now[0])  # type: ignore[arg-type]
+    watcher = Watcher(Repo(toy.root), "toy", screen, clock=lambda: now[0])
     watcher.tick()
     assert any(
         text.startswith("Attempt: 0:59 of 1 min used, 0:01 left") for text, _ in screen.panel
@@ -113,8 +113,8 @@ def test_the_deadline_is_said_once_and_the_clock_shows_overtime(
 
 def test_a_run_over_the_time_limit_is_stopped_and_says_so(toy: ToyKit) -> None:
     screen = Screen()
-    watcher = Watcher(Repo(toy.root), "toy", screen, limit=0.01)  # type: ignore[arg-type]
-    watcher.start_run("Started")
+    watcher = Watcher(Repo(toy.root), "toy", screen, limit=0.01)
+    watcher.start_run("started")
     while watcher.run is not None:
         time.sleep(0.01)
         watcher.poll_run()
