@@ -6,7 +6,9 @@ files in ``katas/toy/`` and reads the screen (escape sequences stripped). The
 toy kit's per-test timeout is 1 s here, so that an infinite loop costs little.
 
 Until the runner writes ``--kata-report`` itself, the stage runs load
-``kata_report_stand_in`` (through ``PYTEST_PLUGINS``), which writes it.
+``kata_report_stand_in`` (through ``PYTEST_PLUGINS``), which writes it. They
+load no other plugin than pytest-timeout (``PYTEST_DISABLE_PLUGIN_AUTOLOAD``):
+the toy kit needs no other, and each one slows the start of every run.
 """
 
 from __future__ import annotations
@@ -78,7 +80,11 @@ class ToyKit:
         env.pop("COLUMNS", None)
         env.pop("LINES", None)
         env["TERM"] = "xterm-256color"
-        env["PYTEST_PLUGINS"] = "kata_report_stand_in"
+        # The stage runs load only the plugins the toy kit needs: the other
+        # installed ones (anyio, xdist, benchmark, hypothesis' reporting)
+        # triple a run's start-up on a busy machine and change nothing here.
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        env["PYTEST_PLUGINS"] = "kata_report_stand_in,pytest_timeout"
         env["PYTHONPATH"] = os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")]).rstrip(
             os.pathsep
         )
