@@ -74,3 +74,18 @@ def test_show_appends_the_debrief_only_once_the_stage_has_passed(dojo: Dojo) -> 
     _, out, _ = dojo.kata("show", "toy", "--stage", "1")
     assert out == spec + "\n# Debrief 1\n\nWell done.\n"
     assert dojo.kata("show", "toy")[1] == (dojo.root / "stages/toy/stage2.md").read_text()
+
+
+def test_compare_names_the_debriefs_of_the_passed_stages(
+    dojo: Dojo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_hints(dojo.root)
+    monkeypatch.setattr("dojo.cli.compare", lambda *args: {"family": "toy"})
+    monkeypatch.setattr("dojo.cli.render_compare", lambda report: ["(the comparison)"])
+    dojo.solve()
+    assert dojo.kata("compare", "toy")[1] == "(the comparison)\n"
+    dojo.run("--stage", "1", "katas/toy")
+    out = dojo.kata("compare", "toy")[1]
+    assert out.endswith("Debriefs of the stages you passed: stages/toy/stage1.debrief.md\n")
+    report = json.loads(dojo.kata("compare", "toy", "--json")[1])
+    assert report["debriefs"] == ["stages/toy/stage1.debrief.md"]
