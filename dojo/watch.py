@@ -32,7 +32,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TextIO
@@ -40,8 +40,8 @@ from typing import Any, Protocol, TextIO
 from dojo.hints import HintLog, next_hint
 from dojo.layout import LAST_STAGE, STAGES, Repo
 from dojo.plugin import now as clock_now
-from dojo.state import Attempts, Progress, kata_home, parse_stamp, score
-from dojo.summary import StageRow, attempt_line, render_table
+from dojo.state import Attempts, Progress, kata_home, parse_stamp, score, splits
+from dojo.summary import StageRow, attempt_line, render_table, split_text
 
 RUN_LIMIT = 300.0  # seconds a run may take before it is stopped
 STOP_GRACE = 3.0  # seconds between asking a run to stop (SIGINT) and killing it
@@ -638,6 +638,9 @@ class Watcher:
         lines: list[Line] = [(f"kata watch {self.family}: stage {self.stage}, spec {spec}", "bold")]
         report = self.last.report if self.last is not None else None
         rows = report.rows if report is not None else [StageRow(k) for k in STAGES]
+        if attempt is not None:  # the split column, as in the runner's table
+            split = splits(attempt)
+            rows = [replace(r, split=split_text(split[r.stage])) for r in rows]
         for n, text in enumerate(render_table(rows)):
             state = rows[n - 1].state if n else ""
             lines.append(
