@@ -33,7 +33,9 @@ from dojo.compare import (
     render_bench,
     render_compare,
 )
+from dojo.hints import HintLog, debrief_file, next_hint, seen_hints
 from dojo.layout import LAST_STAGE, STAGES, Repo, locked_sentence, parse_stage
+from dojo.markdown import print_markdown
 from dojo.state import (
     Attempt,
     Attempts,
@@ -102,6 +104,13 @@ class Context:
     def history(self) -> History:
         return _warned(History(self.home))
 
+    @cached_property
+    def hint_log(self) -> HintLog:
+        return _warned(HintLog(self.home))
+
+    def hints_used(self, family: str, attempt: dict[str, Any]) -> int:
+        return self.hint_log.count(family, attempt["start"])
+
     def command(self, family: str, stage: int) -> str:
         return self.repo.command(family, stage, Path.cwd())
 
@@ -162,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     show = command("show", cmd_show, "print the spec of the current or an unlocked stage")
     show.add_argument("family", metavar="F")
     show.add_argument("--stage", type=_stage, metavar="N", help="an unlocked stage")
+    hint = command("hint", cmd_hint, "show the next hint of the current stage (recorded)")
+    hint.add_argument("family", metavar="F")
+    hint.add_argument("--all", action="store_true", help="show the hints already seen")
+    watch = command("watch", cmd_watch, "rerun the current stage on each save, with the clock")
+    watch.add_argument("family", metavar="F")
+    watch.set_defaults(long=True)  # its runs record: they must be able to take the state lock
     start = command("start", cmd_start, "back up katas/F, restore the starter, start the clock")
     start.add_argument("family", metavar="F")
     start.add_argument("--minutes", type=_minutes, default=90, metavar="M", help="default 90")
@@ -273,6 +288,7 @@ def close(ctx: Context, family: str) -> HistoryRecord:
     """End the attempt on ``family``: record it in the history, print its report."""
     attempt = ctx.attempts.get(family)
     record = ctx.attempts.close(family, ctx.now)
+    record["hints"] = ctx.hints_used(family, attempt)
     ctx.history.append(record)
     ctx.attempts.save()
     ctx.closed.add(family)
@@ -280,6 +296,7 @@ def close(ctx: Context, family: str) -> HistoryRecord:
     print_attempt(ctx, family, attempt)
     used = duration(record["used_seconds"])
     print(f"Time used: {used} of {record['minutes']} min; score {record['score']}/1000")
+    print(f"Hints used: {record['hints']}")
     print(f"Recorded in {ctx.relative(ctx.history.path)}; `kata history` lists attempts.")
     return record
 
@@ -350,8 +367,36 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
         raise KataError(
             locked_sentence(family, stage, unlocked, ctx.command(family, unlocked)), code=LOCKED
         )
-    print(ctx.repo.spec(family, stage).read_text(encoding="utf-8"), end="")
+    text = ctx.repo.spec(family, stage).read_text(encoding="utf-8")
+    debrief = debrief_file(ctx.repo, family, stage)
+    if ctx.progress.passed(family, stage) and debrief.is_file():
+        text += "\n" + debrief.read_text(encoding="utf-8")
+    print_markdown(text, sys.stdout)
     return 0
+
+
+def cmd_hint(ctx: Context, args: argparse.Namespace) -> int:
+    family = args.family
+    stage = ctx.progress.unlocked(family)
+    attempt = ctx.attempts.get(family)
+    start = attempt["start"] if attempt is not None else None
+    try:
+        if args.all:
+            answer = seen_hints(ctx.repo, ctx.hint_log, family, stage, start)
+        else:
+            answer = next_hint(ctx.repo, ctx.hint_log, family, stage, ctx.now, start)
+    except ValueError as exc:
+        raise KataError(str(exc)) from None
+    print(ctx.style.bold(answer.title))
+    for hint in answer.hints:
+        print_markdown(hint, sys.stdout)
+    return 0
+
+
+def cmd_watch(ctx: Context, args: argparse.Namespace) -> int:
+    from dojo.watch import watch
+
+    return watch(ctx.repo, args.family)
 
 
 def cmd_start(ctx: Context, args: argparse.Namespace) -> int:
@@ -423,6 +468,7 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
         attempt = ctx.attempts.get(family)
         print_attempt(ctx, family, attempt)
         print(f"Time: {attempt_line(attempt, ctx.now)}")
+        print(f"Hints used: {ctx.hints_used(family, attempt)}")
     if not shown and not ctx.closed.intersection(families):
         on = f" on {args.family}" if args.family else ""
         print(f"No attempt{on} is on. `kata start {args.family or 'F'}` starts one.")
@@ -442,7 +488,7 @@ def cmd_history(ctx: Context, args: argparse.Namespace) -> int:
     if not records:
         print("No attempts recorded yet. `kata start F` starts one.")
         return 0
-    cells = [("date", "family", "time used", "stages passed", "score")]
+    cells = [("date", "family", "time used", "stages passed", "hints", "score")]
     for r in records:
         passed = sum("first_passed" in e for e in r["stages"].values())
         cells.append(
@@ -451,6 +497,7 @@ def cmd_history(ctx: Context, args: argparse.Namespace) -> int:
                 r["family"],
                 f"{duration(r['used_seconds'])} of {r['minutes']} min",
                 f"{passed}/{LAST_STAGE}",
+                str(r.get("hints", "-")),
                 f"{r['score']}/1000",
             )
         )
@@ -555,11 +602,18 @@ def cmd_compare(ctx: Context, args: argparse.Namespace) -> int:
     if not (ctx.repo.tests(family) / "workload.py").is_file():
         raise KataError(f"{family} has no performance workload (tests/{family}/workload.py)")
     report = compare(ctx.repo, family, ctx.progress.unlocked(family), args.sizes, args.limit)
+    report["debriefs"] = [
+        ctx.relative(debrief_file(ctx.repo, family, k))
+        for k in STAGES
+        if ctx.progress.passed(family, k) and debrief_file(ctx.repo, family, k).is_file()
+    ]
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         for line in render_compare(report):
             print(ctx.style.warn(line) if line.startswith("!!") else line)
+        if report["debriefs"]:
+            print(f"Debriefs of the stages you passed: {', '.join(report['debriefs'])}")
     return 0
 
 

@@ -39,7 +39,8 @@ def duration(seconds: float) -> str:
     """
     hours, rest = divmod(max(0, int(seconds)), 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [f"{hours} h"] if hours else []
-    parts += [f"{minutes} min"] if minutes or (hours and secs) else []
-    parts += [f"{secs} s"] if secs or not parts else []
-    return " ".join(parts)
+    if hours:  # seconds no longer matter at this scale
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"

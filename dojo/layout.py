@@ -71,6 +71,14 @@ class Repo:
     def spec(self, family: str, stage: int) -> Path:
         return self.root / "stages" / family / f"stage{stage}.md"
 
+    def hints(self, family: str, stage: int) -> Path:
+        """``stages/F/stageN.hints.md``: the stage's hints, one ``## Hint k`` section each."""
+        return self.root / "stages" / family / f"stage{stage}.hints.md"
+
+    def debrief(self, family: str, stage: int) -> Path:
+        """``stages/F/stageN.debrief.md``: shown once the stage has passed."""
+        return self.root / "stages" / family / f"stage{stage}.debrief.md"
+
     def starter(self, family: str) -> Path:
         return self.root / "stages" / family / "starter"
 

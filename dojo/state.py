@@ -90,9 +90,7 @@ class Attempt(TypedDict):
     stages: dict[str, AttemptStage]
 
 
-class HistoryRecord(TypedDict):
-    """history.jsonl: one closed attempt."""
-
+class _ClosedAttempt(TypedDict):
     family: str
     start: str
     end: str
@@ -101,6 +99,12 @@ class HistoryRecord(TypedDict):
     stages: dict[str, AttemptStage]
     splits: dict[str, list[int] | None]
     score: int
+
+
+class HistoryRecord(_ClosedAttempt, total=False):
+    """history.jsonl: one closed attempt; ``hints``, how many it used, is absent in old ones."""
+
+    hints: int
 
 
 # --- validation -------------------------------------------------------------------
@@ -123,14 +127,16 @@ def _depth(value: Any, limit: int) -> bool:
     return True
 
 
-def _int(value: Any, where: str, low: int = 0, high: int | None = None) -> int:
+def whole_number(value: Any, where: str, low: int = 0, high: int | None = None) -> int:
+    """``value`` if it is an int (not a bool) from ``low`` to ``high``; Damaged otherwise."""
     if type(value) is not int or value < low or (high is not None and value > high):
         bound = f"from {low}" + (f" to {high}" if high is not None else "")
         raise Damaged(f"{where} is {value!r}, expected a whole number {bound}")
     return value
 
 
-def _time(value: Any, where: str) -> str:
+def time_field(value: Any, where: str) -> str:
+    """``value`` if it is a UTC time as state files write it; Damaged otherwise."""
     try:
         parse_stamp(value)
     except (TypeError, ValueError):
@@ -166,23 +172,37 @@ def _envelope(data: Any, table: str) -> dict[str, Any]:
     return _object(data.get(table), f"its {table!r} table")
 
 
+def envelope_list(data: Any, table: str) -> list[Any]:
+    """The list ``table`` of a state file whose other field is its version."""
+    if not isinstance(data, dict):
+        raise Damaged("not a JSON object")
+    if data.get("version") != VERSION:
+        raise Damaged(
+            f"written by another version (version {data.get('version')!r}, expected {VERSION})"
+        )
+    _only(data, {"version", table}, "the file")
+    if not isinstance(data.get(table), list):
+        raise Damaged(f"its {table!r} list is missing")
+    return data[table]
+
+
 def check_progress(data: Any) -> None:
     """Raise Damaged unless ``data`` is a valid progress file."""
     for name, fam in _envelope(data, "families").items():
         where = f"family {name!r}"
         _only(_object(fam, where), {"unlocked", "since", "stages"}, where)
-        _int(fam.get("unlocked", 1), f"{where} unlocked stage", 1, STAGES[-1])
+        whole_number(fam.get("unlocked", 1), f"{where} unlocked stage", 1, STAGES[-1])
         if "since" in fam:
-            _time(fam["since"], f"{where} since")
+            time_field(fam["since"], f"{where} since")
         for key, run in _object(fam.get("stages", {}), f"{where} stages").items():
             at = f"{where} stage {key}"
             _stage_key(key, at)
             _only(_object(run, at), {"passed", "total", "last_run", "first_passed"}, at)
-            total = _int(run.get("total", 0), f"{at} total")
-            _int(run.get("passed", 0), f"{at} passed", 0, total)
+            total = whole_number(run.get("total", 0), f"{at} total")
+            whole_number(run.get("passed", 0), f"{at} passed", 0, total)
             for field in ("last_run", "first_passed"):
                 if field in run:
-                    _time(run[field], f"{at} {field}")
+                    time_field(run[field], f"{at} {field}")
 
 
 def _check_attempt_stages(stages: Any, where: str) -> None:
@@ -192,21 +212,21 @@ def _check_attempt_stages(stages: Any, where: str) -> None:
         _stage_key(key, at)
         _only(_object(entry, at), fields, at)
         for field in ("runs", "overtime_runs"):
-            _int(entry.get(field, 0), f"{at} {field}")
+            whole_number(entry.get(field, 0), f"{at} {field}")
         if ("best_total" in entry) != ("best_passed" in entry):
             raise Damaged(f"{at} has only one of best_passed and best_total")
         if "best_total" in entry:
-            total = _int(entry["best_total"], f"{at} best_total")
-            _int(entry["best_passed"], f"{at} best_passed", 0, total)
+            total = whole_number(entry["best_total"], f"{at} best_total")
+            whole_number(entry["best_passed"], f"{at} best_passed", 0, total)
         if "first_passed" in entry:
-            _time(entry["first_passed"], f"{at} first_passed")
+            time_field(entry["first_passed"], f"{at} first_passed")
 
 
 def _check_attempt(attempt: Any, where: str) -> None:
     _only(_object(attempt, where), {"start", "deadline", "minutes", "stages"}, where)
-    _int(attempt.get("minutes"), f"{where} minutes", 1, 24 * 60)
-    start = parse_stamp(_time(attempt.get("start"), f"{where} start"))
-    if parse_stamp(_time(attempt.get("deadline"), f"{where} deadline")) < start:
+    whole_number(attempt.get("minutes"), f"{where} minutes", 1, 24 * 60)
+    start = parse_stamp(time_field(attempt.get("start"), f"{where} start"))
+    if parse_stamp(time_field(attempt.get("deadline"), f"{where} deadline")) < start:
         raise Damaged(f"{where} ends before it starts")
     _check_attempt_stages(attempt.get("stages"), where)
 
@@ -221,14 +241,16 @@ def check_history_record(record: Any) -> None:
     """Raise Damaged unless ``record`` is a valid history line."""
     where = "the record"
     fields = {"family", "start", "end", "minutes", "used_seconds", "stages", "splits", "score"}
+    fields.add("hints")
     _only(_object(record, where), fields, where)
     if not isinstance(record.get("family"), str):
         raise Damaged("its family is not a name")
-    _time(record.get("start"), "start")
-    _time(record.get("end"), "end")
-    _int(record.get("minutes"), "minutes", 1, 24 * 60)
-    _int(record.get("used_seconds"), "used_seconds")
-    _int(record.get("score"), "score", 0, 1000)
+    time_field(record.get("start"), "start")
+    time_field(record.get("end"), "end")
+    whole_number(record.get("minutes"), "minutes", 1, 24 * 60)
+    whole_number(record.get("used_seconds"), "used_seconds")
+    whole_number(record.get("score"), "score", 0, 1000)
+    whole_number(record.get("hints", 0), "hints")
     _check_attempt_stages(record.get("stages"), where)
     for key, split in _object(record.get("splits", {}), "splits").items():
         _stage_key(key, "splits")

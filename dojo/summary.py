@@ -68,12 +68,12 @@ def split_text(split: tuple[int, int] | list[int] | None) -> str:
 
 
 def attempt_line(attempt: Attempt, moment: datetime) -> str:
-    """``12 min 5 s of 90 min used, 1 h 17 min left; score so far 150/1000`` (or overtime)."""
+    """``12 min 5 s of 90 min used, 1 h 17 min left; score 150/1000`` (or overtime)."""
     start, deadline = parse_stamp(attempt["start"]), parse_stamp(attempt["deadline"])
     elapsed = (min(moment, deadline) - start).total_seconds()
     left = (deadline - moment).total_seconds()
     clock = f"{duration(left)} left" if left >= 0 else f"overtime by {duration(-left)}"
     return (
         f"{duration(elapsed)} of {attempt['minutes']} min used, {clock}; "
-        f"score so far {score(attempt['stages'])}/1000"
+        f"score {score(attempt['stages'])}/1000"
     )

@@ -29,7 +29,7 @@ def test_a_whole_attempt_records_best_runs_splits_and_overtime_and_scores_in_tim
         [
             "stage  passed  failed  not impl  total  split  state",
             "    1       1       1         0      2      -  failing",
-            "Attempt: 5 min of 90 min used, 1 h 25 min left; score so far 50/1000",
+            "Attempt: 5 min of 90 min used, 1 h 25 min left; score 50/1000",
         ]
     )
 
@@ -48,7 +48,8 @@ def test_a_whole_attempt_records_best_runs_splits_and_overtime_and_scores_in_tim
         "2       0/1  -                        0    0/200",
         "3         -  -                        0    0/300",
         "4         -  -                        0    0/400",
-        "Time: 32 min of 90 min used, 58 min left; score so far 100/1000",
+        "Time: 32 min of 90 min used, 58 min left; score 100/1000",
+        "Hints used: 0",
     ]
 
     dojo.at(95)
@@ -74,8 +75,8 @@ def test_a_whole_attempt_records_best_runs_splits_and_overtime_and_scores_in_tim
 
     code, out, _ = dojo.kata("history")
     assert out.splitlines() == [
-        "date                  family  time used             stages passed  score",
-        "2026-03-02 09:00 UTC  toy     1 h 30 min of 90 min  1/4            100/1000",
+        "date                  family  time used             stages passed  hints  score",
+        "2026-03-02 09:00 UTC  toy     1 h 30 min of 90 min  1/4            0      100/1000",
         "Best per family:",
         "  toy: 100/1000 on 2026-03-02 09:00 UTC",
     ]

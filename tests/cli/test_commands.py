@@ -116,7 +116,7 @@ def test_a_corrupt_history_line_is_set_aside_and_the_others_kept(dojo: Dojo) -> 
     history.write_text(history.read_text() + '{"family": 3}\nnot json\n')
     code, out, err = dojo.kata("history")
     assert code == 0
-    assert "2 damaged line(s)" in err
+    assert "2 damaged line(s)" in err, err
     assert "toy     10 min of 90 min" in out
     assert len(history.read_text().splitlines()) == 1
     (aside,) = dojo.home.glob("history.jsonl.corrupt-*")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from dojo.compare import render_compare
 from dojo.state import Progress
 from tests.cli.conftest import Dojo
@@ -25,6 +27,10 @@ QUADRATIC = REFERENCE.replace(
     "    return a + b\n",
     "    for _ in range(min(abs(a), 10_000)):\n        pass\n    return a + b\n",
 )
+
+# Each test starts pytest and timing processes: a busy machine needs more than
+# the default 10 s, and a hang is still caught.
+pytestmark = pytest.mark.timeout(60)
 
 BROKEN_SUB = REFERENCE.replace("return a - b", "return b - a")
 
