@@ -22,8 +22,9 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -267,3 +268,158 @@ def run_machine(
     run_state_machine_as_test(
         factory, settings=settings(max_examples=examples, stateful_step_count=steps)
     )
+
+
+# --- messages that name the call and show lists in full --------------------------
+
+
+def short(value: object) -> str:
+    """A one-line repr: a dataclass instance as ``Name(field, field, ...)``
+    without the field names (``Event('start', 0, 'a', 0, 0)``); containers of
+    them alike; anything else as ``repr``."""
+    if is_dataclass(value) and not isinstance(value, type):
+        values = ", ".join(short(getattr(value, f.name)) for f in fields(value))
+        return f"{type(value).__name__}({values})"
+    if isinstance(value, list):
+        return f"[{', '.join(map(short, value))}]"
+    if isinstance(value, tuple):
+        return f"({', '.join(map(short, value))}{',' if len(value) == 1 else ''})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{short(k)}: {short(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def show_call(function: Callable[..., Any], *args: object, **kwargs: object) -> str:
+    """The call as a learner would type it: ``TraceBuilder.feed(Sample(1, ('a',), 0))``.
+
+    A bound method is named after its class (``Class.method``); arguments are
+    rendered by :func:`short`.
+    """
+    owner = getattr(function, "__self__", None)
+    name = getattr(function, "__name__", repr(function))
+    if owner is not None and not isinstance(owner, ModuleType):
+        name = f"{type(owner).__name__}.{name}"
+    parts = [short(a) for a in args] + [f"{k}={short(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _items(count: int) -> str:
+    return f"{count} item" + ("" if count == 1 else "s")
+
+
+def list_difference(actual: object, expected: list[Any], rule: str = "") -> str | None:
+    """None if ``actual`` is a list equal to ``expected`` item by item (:func:`same`);
+    otherwise what differs: both lists in full, one short line per item, the
+    first difference marked with ``>``."""
+    why = f" ({rule})" if rule else ""
+    if not isinstance(actual, list):
+        return f"a {type(actual).__name__}, not a list{why}: {short(actual)}"
+    first = next(
+        (i for i, (a, e) in enumerate(zip(actual, expected, strict=False)) if not same(a, e)),
+        min(len(actual), len(expected)),
+    )
+    if first == len(actual) == len(expected):
+        return None
+
+    def listing(items: list[Any]) -> list[str]:
+        lines = [
+            f"  {'>' if i == first else ' '} [{i}] {short(item)}" for i, item in enumerate(items)
+        ]
+        if first == len(items):
+            lines.append(f"  > [{first}] (nothing)")
+        return lines
+
+    return "\n".join(
+        [
+            f"{_items(len(actual))}, expected {_items(len(expected))}{why}; "
+            f"first difference at [{first}], marked >",
+            "returned:",
+            *listing(actual),
+            "expected:",
+            *listing(expected),
+        ]
+    )
+
+
+def assert_same_list(actual: object, expected: list[Any], what: str, rule: str = "") -> None:
+    """Fail unless ``actual`` is a list of the same items as ``expected``.
+
+    ``what`` names the call with its arguments, ``rule`` the rule the list
+    shows. The message lists both in full, one short line per item (see
+    :func:`short`), the first difference marked, never truncated::
+
+        convert_to_trace([Sample(0, ('a',)), Sample(1, ())]) returned 1 item,
+        expected 2 (an empty stack ends every frame); first difference at [1], marked >
+        returned:
+            [0] Event('start', 0, 'a', 0)
+          > [1] (nothing)
+        expected:
+            [0] Event('start', 0, 'a', 0)
+          > [1] Event('end', 1, 'a', 0)
+    """
+    __tracebackhide__ = True
+    difference = list_difference(actual, expected, rule)
+    if difference is not None:
+        raise AssertionError(f"{what} returned {difference}")
+
+
+def assert_returns(
+    expected: object, function: Callable[..., Any], *args: object, rule: str, **kwargs: object
+) -> Any:
+    """Call ``function(*args, **kwargs)``, fail unless it returns ``expected``
+    (:func:`same`; a list is compared item by item with :func:`assert_same_list`),
+    and return the result. The message names the call and ``rule``."""
+    __tracebackhide__ = True
+    what = show_call(function, *args, **kwargs)
+    actual = function(*args, **kwargs)
+    if isinstance(expected, list):
+        assert_same_list(actual, expected, what, rule)
+    elif not same(actual, expected):
+        raise AssertionError(
+            f"{what} returned {short(actual)}; expected {short(expected)} ({rule})"
+        )
+    return actual
+
+
+def assert_raises(
+    error: type[BaseException],
+    function: Callable[..., Any],
+    *args: object,
+    rule: str,
+    **kwargs: object,
+) -> BaseException:
+    """Call ``function(*args, **kwargs)``, fail unless it raises ``error``, and
+    return the exception (to check its message). The failure names the call,
+    what it returned or raised instead, and ``rule``:
+    ``expire('missing', -1) returned False; expected ValueError (arguments are
+    checked before the key is looked up)``."""
+    __tracebackhide__ = True
+    what = show_call(function, *args, **kwargs)
+    try:
+        actual = function(*args, **kwargs)
+    except error as exc:
+        return exc
+    except Exception as exc:
+        raise AssertionError(
+            f"{what} raised {type(exc).__name__}({exc}); expected {error.__name__} ({rule})"
+        ) from exc
+    raise AssertionError(f"{what} returned {short(actual)}; expected {error.__name__} ({rule})")
+
+
+def replay_lists(
+    table: ExampleTable,
+    namespace: dict[str, Any],
+    before: Callable[[Example], None] | None = None,
+) -> None:
+    """:func:`replay`, except that a row whose expected result is a list is
+    checked by :func:`assert_same_list`: both lists in full, one line per item,
+    the first difference marked, with the spec line and the row's rule."""
+    __tracebackhide__ = True
+    for row in table.rows:
+        if before is not None:
+            before(row)
+        call, expected = row.code("call"), expect(row, namespace)
+        if isinstance(expected, list):
+            assert_same_list(_run(call, namespace), expected, f"{row.where}: {call}", row.rule())
+        else:
+            check_call(row, call, expected, namespace)
