@@ -423,3 +423,10 @@ def replay_lists(
             assert_same_list(_run(call, namespace), expected, f"{row.where}: {call}", row.rule())
         else:
             check_call(row, call, expected, namespace)
+
+
+def example_params(family: str, stage: int) -> list[Any]:
+    """``pytest.param(table, id=table.id)`` for each example table of one stage,
+    without a stage mark: for a ``test_stageN.py`` whose ``pytestmark`` already
+    marks the stage (:func:`all_example_tables` would add a second mark)."""
+    return [pytest.param(table, id=table.id) for table in example_tables(family, stage)]

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from dojo.testing import example_params
+
 pytestmark = pytest.mark.stage(1)
 
 
@@ -142,26 +144,6 @@ def test_events_carry_the_sample_timestamp_unchanged(impl, samples, start, end):
     assert [type(event.ts) for event in events] == [int, float]
 
 
-def test_the_worked_example_of_the_spec(impl, samples, start, end):
-    rows = samples(
-        (0.0, "main"),
-        (1.0, "main parse"),
-        (2.0, "main parse"),
-        (3.0, "main eval parse"),
-        (3.0, "main eval eval"),
-        (4.0, ""),
-        (5.0, "main"),
-    )
-    assert impl.convert_to_trace(rows) == [
-        start(0.0, "main", 0),
-        start(1.0, "parse", 1),
-        end(3.0, "parse", 1),
-        start(3.0, "eval", 1),
-        start(3.0, "parse", 2),
-        end(3.0, "parse", 2),
-        start(3.0, "eval", 2),
-        end(4.0, "eval", 2),
-        end(4.0, "eval", 1),
-        end(4.0, "main", 0),
-        start(5.0, "main", 0),
-    ]
+@pytest.mark.parametrize("table", example_params("stack_trace", 1))
+def test_the_spec_example_table_holds(replay_example, table):
+    replay_example(table)

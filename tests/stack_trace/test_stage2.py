@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from dojo.testing import example_params
+
 pytestmark = pytest.mark.stage(2)
 
 
@@ -167,3 +169,8 @@ def test_a_decreasing_timestamp_still_raises_with_its_index(impl, samples):
     with pytest.raises(ValueError) as excinfo:
         impl.convert_to_trace(samples((0, "a"), (5, "a"), (3, "a")), min_samples=5)
     assert re.search(r"\b2\b", str(excinfo.value)), "the message names the index 2"
+
+
+@pytest.mark.parametrize("table", example_params("stack_trace", 2))
+def test_the_spec_example_table_holds(replay_example, table):
+    replay_example(table)

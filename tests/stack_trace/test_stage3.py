@@ -7,6 +7,8 @@ import tracemalloc
 
 import pytest
 
+from dojo.testing import example_params
+
 pytestmark = pytest.mark.stage(3)
 
 
@@ -220,3 +222,8 @@ def test_memory_grows_with_open_frames_not_with_samples(impl, end):
     )
     last = rows[-1].ts
     assert builder.close(last) == [end(last, "main", 0, 1)], "thread 0 ended on an empty stack"
+
+
+@pytest.mark.parametrize("table", example_params("stack_trace", 3))
+def test_the_spec_example_table_holds(replay_example, table):
+    replay_example(table)

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from dojo.testing import example_params
+
 pytestmark = pytest.mark.stage(4)
 
 
@@ -196,3 +198,8 @@ def test_format_stats_widens_the_function_column_for_long_names(impl):
 
 def test_format_stats_of_no_stats_is_the_header_line(impl):
     assert impl.format_stats({}) == "function     calls         total          self"
+
+
+@pytest.mark.parametrize("table", example_params("stack_trace", 4))
+def test_the_spec_example_table_holds(replay_example, table):
+    replay_example(table)
