@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from dojo.testing import assert_raises, assert_same_list, run_machine, show_call, shrinks
+from dojo.testing import assert_raises, assert_same_list, run_machine, short, show_call, shrinks
 
 NAMES = st.sampled_from("abc")
 STACKS = st.lists(NAMES, max_size=4).map(tuple)
@@ -334,12 +334,19 @@ def test_random_events_give_the_stats_of_the_definitions(impl, rows, min_samples
     events, stats = model_stats(rows, min_samples, close)
     given_events = [impl.Event(*e) for e in events]
     got = impl.function_stats(given_events)
-    expected = {name: impl.FunctionStats(*row) for name, row in stats.items()}
-    assert got == expected, (
-        f"{show_call(impl.function_stats, given_events)} returned {got}; expected {expected} "
-        "(calls: completed activations; total: time with one on the stack, per thread; "
-        "self_time: duration minus the direct callees)"
-    )
+    expected = {name: impl.FunctionStats(*row) for name, row in sorted(stats.items())}
+    if got != expected:
+        wrong = [
+            f"  {name}: returned {short(got.get(name))}, expected {short(expected.get(name))}"
+            for name in sorted({*got, *expected})
+            if got.get(name) != expected.get(name)
+        ]
+        raise AssertionError(
+            f"{show_call(impl.function_stats, given_events)} is wrong for "
+            f"{len(wrong)} function(s) (calls: completed activations; total: the time with at "
+            "least one activation on the stack, per thread; self_time: duration minus the "
+            "direct callees):\n" + "\n".join(wrong)
+        )
 
 
 @shrinks
