@@ -129,6 +129,16 @@ def test_recursion_counts_every_call_but_inclusive_time_once(impl):
     )
 
 
+def test_recursive_calls_in_turn_add_nothing_to_the_total_of_the_call_around_them(impl):
+    assert_returns(
+        {"a": impl.FunctionStats(3, 10.0, 10.0)},
+        impl.function_stats,
+        build(impl, [(0, "a"), (1, "a a"), (2, "a"), (3, "a a"), (5, "a")], close=10),
+        rule="a from 0 to 10 holds a from 1 to 2, then a from 3 to 5: a's total is 10, "
+        "every nested call of a inside it adds nothing",
+    )
+
+
 def test_self_time_excludes_the_direct_callees_only(impl):
     assert_returns(
         {
