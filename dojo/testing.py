@@ -289,11 +289,11 @@ def short(value: object) -> str:
     return repr(value)
 
 
-def show_call(function: Callable[..., Any], *args: object, **kwargs: object) -> str:
-    """The call as a learner would type it: ``TraceBuilder.feed(Sample(1, ('a',), 0))``.
+def render_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
+    """How a message names a call: ``TraceBuilder.feed(Sample(1, ('a',), 0))``.
 
     A bound method is named after its class (``Class.method``); arguments are
-    rendered by :func:`short`.
+    rendered by :func:`short`, never with a memory address.
     """
     owner = getattr(function, "__self__", None)
     name = getattr(function, "__name__", repr(function))
@@ -363,50 +363,55 @@ def assert_same_list(actual: object, expected: list[Any], what: str, rule: str =
         raise AssertionError(f"{what} returned {difference}")
 
 
-def assert_returns(
-    expected: object, function: Callable[..., Any], *args: object, rule: str, **kwargs: object
+def check_returns(
+    expected: Any, rule: str, function: Callable[..., Any], *args: Any, **kwargs: Any
 ) -> Any:
-    """Call ``function(*args, **kwargs)``, fail unless it returns ``expected``
-    (:func:`same`; a list is compared item by item with :func:`assert_same_list`),
-    and return the result. The message names the call and ``rule``."""
+    """Call ``function(*args, **kwargs)``; it must return ``expected`` exactly
+    (:func:`same`; a list is compared item by item by :func:`assert_same_list`).
+
+    On failure the message names the call with its arguments, what came back,
+    what was expected and ``rule``. Returns the value.
+    """
     __tracebackhide__ = True
-    what = show_call(function, *args, **kwargs)
+    call = render_call(function, *args, **kwargs)
     actual = function(*args, **kwargs)
     if isinstance(expected, list):
-        assert_same_list(actual, expected, what, rule)
+        assert_same_list(actual, expected, call, rule)
     elif not same(actual, expected):
         raise AssertionError(
-            f"{what} returned {short(actual)}; expected {short(expected)} ({rule})"
+            f"{call} returned {short(actual)}; expected {short(expected)} ({rule})"
         )
     return actual
 
 
-def assert_raises(
-    error: type[BaseException],
-    function: Callable[..., Any],
-    *args: object,
-    rule: str,
-    **kwargs: object,
+def check_raises(
+    error: type[BaseException], rule: str, function: Callable[..., Any], *args: Any, **kwargs: Any
 ) -> BaseException:
-    """Call ``function(*args, **kwargs)``, fail unless it raises ``error``, and
-    return the exception (to check its message). The failure names the call,
-    what it returned or raised instead (a ``NotImplementedError`` passes
-    through, so that a stub still reads as "not implemented"), and ``rule``:
+    """Call ``function(*args, **kwargs)``; it must raise ``error`` with a message.
+
+    On failure the message names the call with its arguments, what it returned
+    (or raised instead), the expected exception and ``rule``:
     ``expire('missing', -1) returned False; expected ValueError (arguments are
-    checked before the key is looked up)``."""
+    checked before the key is looked up)``. A ``NotImplementedError`` passes
+    through, so that a stub still reads as "not implemented". Returns the
+    exception, for a test to check what its message names.
+    """
     __tracebackhide__ = True
-    what = show_call(function, *args, **kwargs)
+    call = render_call(function, *args, **kwargs)
     try:
         actual = function(*args, **kwargs)
     except error as exc:
+        if not str(exc):
+            message = f"{call} raised {error.__name__} with no message ({rule})"
+            raise AssertionError(message) from exc
         return exc
     except NotImplementedError:
         raise  # a stub still to write: the runner reports it as "not implemented"
     except Exception as exc:
         raise AssertionError(
-            f"{what} raised {type(exc).__name__}({exc}); expected {error.__name__} ({rule})"
+            f"{call} raised {type(exc).__name__}({exc}); expected {error.__name__} ({rule})"
         ) from exc
-    raise AssertionError(f"{what} returned {short(actual)}; expected {error.__name__} ({rule})")
+    raise AssertionError(f"{call} returned {short(actual)}; expected {error.__name__} ({rule})")
 
 
 def replay_lists(

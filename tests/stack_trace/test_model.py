@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from dojo.testing import assert_raises, assert_same_list, run_machine, short, show_call, shrinks
+from dojo.testing import assert_same_list, check_raises, render_call, run_machine, short, shrinks
 
 NAMES = st.sampled_from("abc")
 STACKS = st.lists(NAMES, max_size=4).map(tuple)
@@ -143,7 +143,7 @@ def check_trace(impl, rows, expected, rule, threads=False, **kwargs) -> None:
     assert_same_list(
         as_tuples(events),
         expected,
-        show_call(impl.convert_to_trace, given_samples, **kwargs) + " (as tuples)",
+        render_call(impl.convert_to_trace, given_samples, **kwargs) + " (as tuples)",
         rule,
     )
 
@@ -205,35 +205,35 @@ class BuilderMachine(RuleBasedStateMachine):
         assert_same_list(
             as_tuples(got),
             expected[len(before) :],
-            show_call(self.builder.feed, sample) + " (as tuples)",
+            render_call(self.builder.feed, sample) + " (as tuples)",
             "feed returns the events convert_to_trace would produce for this sample",
         )
-        self.check_own_state(show_call(self.builder.feed, sample))
+        self.check_own_state(render_call(self.builder.feed, sample))
 
     @precondition(lambda self: not self.closed and self.clocks)
     @rule(pick=st.integers(0, 2), stack=STACKS)
     def feed_too_early(self, pick, stack):
         thread = sorted(self.clocks)[pick % len(self.clocks)]
         sample = self.impl.Sample(self.clocks[thread] - 1, list(stack), thread)
-        assert_raises(
+        check_raises(
             ValueError,
+            "a sample earlier than its thread's previous one is rejected, changing nothing",
             self.builder.feed,
             sample,
-            rule="a sample earlier than its thread's previous one is rejected, changing nothing",
         )
-        self.check_own_state(f"the rejected {show_call(self.builder.feed, sample)}")
+        self.check_own_state(f"the rejected {render_call(self.builder.feed, sample)}")
 
     @precondition(lambda self: not self.closed and self.clocks)
     @rule()
     def close_too_early(self):
         ts = max(self.clocks.values()) - 1
-        assert_raises(
+        check_raises(
             ValueError,
+            "close(ts) needs ts at least the greatest ts fed; the builder stays open",
             self.builder.close,
             ts,
-            rule="close(ts) needs ts at least the greatest ts fed; the builder stays open",
         )
-        self.check_own_state(f"the rejected {show_call(self.builder.close, ts)}")
+        self.check_own_state(f"the rejected {render_call(self.builder.close, ts)}")
 
     @precondition(lambda self: not self.closed)
     @rule(step=st.sampled_from([0, 2]))
@@ -244,26 +244,24 @@ class BuilderMachine(RuleBasedStateMachine):
         assert_same_list(
             as_tuples(got),
             model_close(self.rows, self.min_samples, ts),
-            show_call(self.builder.close, ts) + " (as tuples)",
+            render_call(self.builder.close, ts) + " (as tuples)",
             "close ends the reported open frames, threads ascending, deepest first",
         )
-        self.check_own_state(show_call(self.builder.close, ts))
+        self.check_own_state(render_call(self.builder.close, ts))
 
     @precondition(lambda self: self.closed)
     @rule()
     def close_after_close(self):
-        assert_raises(
-            RuntimeError, self.builder.close, 10**6, rule="a closed builder closes no more"
-        )
+        check_raises(RuntimeError, "a closed builder closes no more", self.builder.close, 10**6)
 
     @precondition(lambda self: self.closed)
     @rule()
     def feed_after_close(self):
-        assert_raises(
+        check_raises(
             RuntimeError,
+            "a closed builder takes no more samples",
             self.builder.feed,
             self.impl.Sample(10**6, ["a"]),
-            rule="a closed builder takes no more samples",
         )
 
     def check_own_state(self, step: str) -> None:
@@ -349,7 +347,7 @@ def test_random_events_give_the_stats_of_the_definitions(impl, rows, min_samples
             if got.get(name) != expected.get(name)
         ]
         raise AssertionError(
-            f"{show_call(impl.function_stats, given_events)} is wrong for "
+            f"{render_call(impl.function_stats, given_events)} is wrong for "
             f"{len(wrong)} function(s) (calls: completed activations; total: the time with at "
             "least one activation on the stack, per thread; self_time: duration minus the "
             "direct callees):\n" + "\n".join(wrong)
@@ -365,7 +363,7 @@ def test_random_events_give_one_chrome_entry_each(impl, rows, min_samples, close
     trace = impl.to_chrome_trace(given_events)
     keys = {"traceEvents", "displayTimeUnit"}
     assert set(trace) == keys and trace["displayTimeUnit"] == "ms", (
-        f"{show_call(impl.to_chrome_trace, given_events)} has the keys {sorted(trace)} and "
+        f"{render_call(impl.to_chrome_trace, given_events)} has the keys {sorted(trace)} and "
         f"displayTimeUnit {trace.get('displayTimeUnit')!r}; expected traceEvents and 'ms'"
     )
     assert_same_list(
@@ -380,6 +378,6 @@ def test_random_events_give_one_chrome_entry_each(impl, rows, min_samples, close
             }
             for e in events
         ],
-        show_call(impl.to_chrome_trace, given_events) + "['traceEvents']",
+        render_call(impl.to_chrome_trace, given_events) + "['traceEvents']",
         "one B or E entry per event, in order, ts in integer microseconds",
     )

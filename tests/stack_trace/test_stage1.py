@@ -7,28 +7,28 @@ import re
 
 import pytest
 
-from dojo.testing import assert_raises, assert_returns, example_params, show_call
+from dojo.testing import check_raises, check_returns, example_params, render_call
 
 pytestmark = pytest.mark.stage(1)
 
 
 def test_every_frame_of_the_first_sample_starts_outermost_first(impl, samples, start):
-    assert_returns(
+    check_returns(
         [start(0.5, "main", 0), start(0.5, "parse", 1), start(0.5, "eval", 2)],
+        "each frame of the first sample starts at its ts, depth 0 first",
         impl.convert_to_trace,
         samples((0.5, "main parse eval")),
-        rule="each frame of the first sample starts at its ts, depth 0 first",
     )
 
 
 def test_an_empty_input_gives_an_empty_list(impl):
-    assert_returns([], impl.convert_to_trace, [], rule="an empty input gives []")
+    check_returns([], "an empty input gives []", impl.convert_to_trace, [])
 
 
 def test_the_result_is_a_list_of_events(impl, samples):
     rows = samples((0, "a"))
     events = impl.convert_to_trace(rows)
-    call = show_call(impl.convert_to_trace, rows)
+    call = render_call(impl.convert_to_trace, rows)
     assert type(events) is list, f"{call} returned a {type(events).__name__}; expected a list"
     assert [type(event) for event in events] == [impl.Event], (
         f"{call} returned {events!r}; expected one Event (the Event class of the module)"
@@ -38,34 +38,34 @@ def test_the_result_is_a_list_of_events(impl, samples):
 
 
 def test_identical_successive_stacks_emit_nothing(impl, samples, start):
-    assert_returns(
+    check_returns(
         [start(0, "a", 0), start(0, "b", 1)],
+        "an unchanged stack ends and starts nothing",
         impl.convert_to_trace,
         samples((0, "a b"), (1, "a b"), (2, "a b")),
-        rule="an unchanged stack ends and starts nothing",
     )
 
 
 def test_frames_still_open_at_the_last_sample_get_no_end_event(impl, samples, start, end):
-    assert_returns(
+    check_returns(
         [start(0, "a", 0), start(1, "b", 1), end(2, "b", 1)],
+        "b ends at the first sample without it; a is still open and gets no end",
         impl.convert_to_trace,
         samples((0, "a"), (1, "a b"), (2, "a")),
-        rule="b ends at the first sample without it; a is still open and gets no end",
     )
 
 
 def test_recursion_is_one_frame_per_depth(impl, samples, start, end):
-    assert_returns(
+    check_returns(
         [start(0, "a", 0), start(1, "a", 1), start(1, "a", 2), end(2, "a", 2), end(2, "a", 1)],
+        "a recursive call is a distinct frame at each depth",
         impl.convert_to_trace,
         samples((0, "a"), (1, "a a a"), (2, "a")),
-        rule="a recursive call is a distinct frame at each depth",
     )
 
 
 def test_a_diverging_prefix_ends_and_restarts_every_deeper_frame(impl, samples, start, end):
-    assert_returns(
+    check_returns(
         [
             start(0, "a", 0),
             start(0, "b", 1),
@@ -74,14 +74,14 @@ def test_a_diverging_prefix_ends_and_restarts_every_deeper_frame(impl, samples, 
             start(1, "c", 0),
             start(1, "b", 1),
         ],
+        "b under c is a new call: frames are the same only if the whole prefix agrees",
         impl.convert_to_trace,
         samples((0, "a b"), (1, "c b")),
-        rule="b under c is a new call: frames are the same only if the whole prefix agrees",
     )
 
 
 def test_only_the_frames_below_the_common_prefix_change(impl, samples, start, end):
-    assert_returns(
+    check_returns(
         [
             start(0, "main", 0),
             start(0, "a", 1),
@@ -91,15 +91,15 @@ def test_only_the_frames_below_the_common_prefix_change(impl, samples, start, en
             start(1, "b", 1),
             start(1, "x", 2),
         ],
+        "main goes on; a and the x under it end; b and a new x start",
         impl.convert_to_trace,
         samples((0, "main a x"), (1, "main b x")),
-        rule="main goes on; a and the x under it end; b and a new x start",
     )
 
 
 def test_ends_come_deepest_first_then_starts_outermost_first(impl, samples, start, end):
     first = [start(0, "a", 0), start(0, "b", 1), start(0, "c", 2), start(0, "d", 3)]
-    assert_returns(
+    check_returns(
         [
             *first,
             end(1, "d", 3),
@@ -108,14 +108,14 @@ def test_ends_come_deepest_first_then_starts_outermost_first(impl, samples, star
             start(1, "y", 3),
             start(1, "z", 4),
         ],
+        "within one sample, ends deepest first, then starts outermost first",
         impl.convert_to_trace,
         samples((0, "a b c d"), (1, "a b x y z")),
-        rule="within one sample, ends deepest first, then starts outermost first",
     )
 
 
 def test_an_empty_stack_ends_every_frame_and_the_next_stack_starts_again(impl, samples, start, end):
-    assert_returns(
+    check_returns(
         [
             start(0, "a", 0),
             start(0, "b", 1),
@@ -124,23 +124,23 @@ def test_an_empty_stack_ends_every_frame_and_the_next_stack_starts_again(impl, s
             start(2, "a", 0),
             start(2, "b", 1),
         ],
+        "an empty stack ends every frame; the next stack starts all its frames again",
         impl.convert_to_trace,
         samples((0, "a b"), (1, ""), (2, "a b")),
-        rule="an empty stack ends every frame; the next stack starts all its frames again",
     )
 
 
 def test_empty_stacks_first_or_in_a_row_emit_nothing(impl, samples, start, end):
-    assert_returns(
+    check_returns(
         [start(2, "a", 0), end(3, "a", 0)],
+        "an empty stack first, or several in a row, emit nothing",
         impl.convert_to_trace,
         samples((0, ""), (1, ""), (2, "a"), (3, ""), (4, "")),
-        rule="an empty stack first, or several in a row, emit nothing",
     )
 
 
 def test_equal_timestamps_keep_input_order(impl, samples, start, end):
-    assert_returns(
+    check_returns(
         [
             start(1, "a", 0),
             end(1, "a", 0),
@@ -149,9 +149,9 @@ def test_equal_timestamps_keep_input_order(impl, samples, start, end):
             end(1, "c", 1),
             end(1, "b", 0),
         ],
+        "samples with equal ts are fine and taken in input order",
         impl.convert_to_trace,
         samples((1, "a"), (1, "b"), (1, "b c"), (1, "")),
-        rule="samples with equal ts are fine and taken in input order",
     )
 
 
@@ -162,34 +162,34 @@ def test_a_decreasing_timestamp_raises_value_error_naming_its_index(
     impl, samples, timestamps, index
 ):
     rows = samples(*[(ts, "a") for ts in timestamps])
-    error = assert_raises(
-        ValueError, impl.convert_to_trace, rows, rule="timestamps must be non-decreasing"
+    error = check_raises(
+        ValueError, "timestamps must be non-decreasing", impl.convert_to_trace, rows
     )
     assert re.search(rf"(?<![\w.-]){index}(?!\w|\.\d)", str(error)), (
-        f"{show_call(impl.convert_to_trace, rows)} raised ValueError({str(error)!r}); the message "
-        f"must name the 0-based index {index} of the sample going back in time"
+        f"{render_call(impl.convert_to_trace, rows)} raised ValueError({str(error)!r}); the "
+        f"message must name the 0-based index {index} of the sample going back in time"
     )
 
 
 def test_samples_may_be_any_iterable(impl, samples, start, end):
     rows = samples((0, "a"), (1, "b"))
     expected = [start(0, "a", 0), end(1, "a", 0), start(1, "b", 0)]
-    assert_returns(expected, impl.convert_to_trace, rows, rule="a list of samples")
+    check_returns(expected, "a list of samples", impl.convert_to_trace, rows)
     events = impl.convert_to_trace(sample for sample in rows)
     assert events == expected, (
         f"convert_to_trace(a generator of {rows!r}) returned {events!r}; expected {expected!r} "
         "(samples is any iterable, read once)"
     )
-    assert_returns(expected, impl.convert_to_trace, tuple(rows), rule="samples is any iterable")
+    check_returns(expected, "samples is any iterable", impl.convert_to_trace, tuple(rows))
 
 
 def test_a_stack_given_as_a_list_works_like_a_tuple(impl, start):
     listed = impl.Sample(0, ["a", "b"])
-    assert_returns(
+    check_returns(
         [start(0, "a", 0), start(0, "b", 1)],
+        "the same stack as a list or as a tuple is the same stack",
         impl.convert_to_trace,
         [listed, impl.Sample(1, ("a", "b"))],
-        rule="the same stack as a list or as a tuple is the same stack",
     )
     assert type(listed.stack) is tuple and listed == impl.Sample(0, ("a", "b")), (
         f"Sample(0, ['a', 'b']).stack is {listed.stack!r}; expected ('a', 'b'): a list is "
@@ -203,8 +203,8 @@ def test_a_stack_given_as_a_list_works_like_a_tuple(impl, start):
 )
 def test_samples_and_events_are_frozen(impl, start, what, field):
     sample = impl.Sample(0, ["a"])
-    (event,) = assert_returns(
-        [start(0, "a", 0)], impl.convert_to_trace, [sample], rule="one sample, one frame"
+    (event,) = check_returns(
+        [start(0, "a", 0)], "one sample, one frame", impl.convert_to_trace, [sample]
     )
     target = {"sample": sample, "event": event}[what]
     with pytest.raises(AttributeError):
@@ -220,14 +220,14 @@ def test_samples_and_events_are_frozen(impl, start, what, field):
 
 def test_events_carry_the_sample_timestamp_unchanged(impl, samples, start, end):
     rows = samples((3, "a"), (4.75, ""))
-    events = assert_returns(
+    events = check_returns(
         [start(3, "a", 0), end(4.75, "a", 0)],
+        "events carry the ts of their sample",
         impl.convert_to_trace,
         rows,
-        rule="events carry the ts of their sample",
     )
     assert [type(event.ts) for event in events] == [int, float], (
-        f"{show_call(impl.convert_to_trace, rows)}: the ts types are "
+        f"{render_call(impl.convert_to_trace, rows)}: the ts types are "
         f"{[type(e.ts).__name__ for e in events]}; expected [int, float] (ts is carried unchanged)"
     )
 

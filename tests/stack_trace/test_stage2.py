@@ -6,39 +6,39 @@ import re
 
 import pytest
 
-from dojo.testing import assert_raises, assert_returns, example_params, show_call
+from dojo.testing import check_raises, check_returns, example_params, render_call
 
 pytestmark = pytest.mark.stage(2)
 
 
 def test_min_samples_one_reports_every_frame_as_in_round_one(impl, samples):
     rows = samples((0, "a b"), (1, "c b"), (2, "c"), (3, ""))
-    assert_returns(
+    check_returns(
         impl.convert_to_trace(rows),
+        "min_samples=1 reports every frame: exactly round 1",
         impl.convert_to_trace,
         rows,
         min_samples=1,
-        rule="min_samples=1 reports every frame: exactly round 1",
     )
 
 
 def test_a_frame_seen_in_exactly_min_samples_samples_is_reported(impl, samples, start, end):
-    assert_returns(
+    check_returns(
         [start(0, "a", 0), end(3, "a", 0)],
+        "a frame seen in exactly min_samples consecutive samples is reported",
         impl.convert_to_trace,
         samples((0, "a"), (1, "a"), (2, "a"), (3, "")),
         min_samples=3,
-        rule="a frame seen in exactly min_samples consecutive samples is reported",
     )
 
 
 def test_a_frame_seen_in_one_sample_fewer_produces_no_event(impl, samples):
-    assert_returns(
+    check_returns(
         [],
+        "a frame seen in min_samples - 1 samples has neither a start nor an end",
         impl.convert_to_trace,
         samples((0, "a"), (1, "a"), (2, ""), (3, "b"), (4, "b")),
         min_samples=3,
-        rule="a frame seen in min_samples - 1 samples has neither a start nor an end",
     )
 
 
@@ -46,123 +46,122 @@ def test_the_start_has_the_first_timestamp_and_comes_when_the_count_is_reached(
     impl, samples, start, end
 ):
     rows = samples((0, "a"), (1, "a b"), (2, "a b"), (3, "a b"), (4, "a"))
-    assert_returns(
+    check_returns(
         [start(0, "a", 0), start(1, "b", 1), end(4, "b", 1)],
+        "a's start is produced by sample 2 with ts 0, b's by sample 3 with ts 1",
         impl.convert_to_trace,
         rows,
         min_samples=3,
-        rule="a's start is produced by sample 2 with ts 0, b's by sample 3 with ts 1",
     )
-    assert_returns(
+    check_returns(
         [start(0, "a", 0)],
+        "b has 2 samples after sample 2: not yet reported",
         impl.convert_to_trace,
         rows[:3],
         min_samples=3,
-        rule="b has 2 samples after sample 2: not yet reported",
     )
 
 
 def test_a_frame_reaching_min_samples_in_the_last_sample_starts_without_an_end(
     impl, samples, start
 ):
-    assert_returns(
+    check_returns(
         [start(1, "a", 0)],
+        "a reaches 2 samples in the last sample: its start, and no end",
         impl.convert_to_trace,
         samples((0, "x"), (1, "a"), (2, "a")),
         min_samples=2,
-        rule="a reaches 2 samples in the last sample: its start, and no end",
     )
 
 
 def test_a_frame_open_at_the_end_short_of_min_samples_is_not_reported(impl, samples, start):
-    assert_returns(
+    check_returns(
         [start(0, "a", 0)],
+        "b would reach 3 with one more sample: it is not reported",
         impl.convert_to_trace,
         samples((0, "a"), (1, "a b"), (2, "a b")),
         min_samples=3,
-        rule="b would reach 3 with one more sample: it is not reported",
     )
 
 
 def test_a_broken_run_starts_counting_again(impl, samples, start, end):
-    assert_returns(
+    check_returns(
         [start(2, "a", 0), end(4, "a", 0)],
+        "the first a (one sample) is another call; the second is reported from ts 2",
         impl.convert_to_trace,
         samples((0, "a"), (1, "b"), (2, "a"), (3, "a"), (4, "")),
         min_samples=2,
-        rule="the first a (one sample) is another call; the second is reported from ts 2",
     )
 
 
 def test_an_empty_stack_breaks_every_run(impl, samples):
-    assert_returns(
+    check_returns(
         [],
+        "an empty stack ends every call: a and b come back as new calls of one sample",
         impl.convert_to_trace,
         samples((0, "a b"), (1, ""), (2, "a b")),
         min_samples=2,
-        rule="an empty stack ends every call: a and b come back as new calls of one sample",
     )
 
 
 def test_recursive_frames_count_their_own_runs(impl, samples, start, end):
-    assert_returns(
+    check_returns(
         [start(0, "a", 0), start(1, "a", 1), end(4, "a", 1)],
+        "each depth of a recursion has its own count: the innermost a (one sample) is not reported",
         impl.convert_to_trace,
         samples((0, "a"), (1, "a a"), (2, "a a"), (3, "a a a"), (4, "a")),
         min_samples=2,
-        rule="each depth of a recursion has its own count: the innermost a (one sample) is "
-        "not reported",
     )
 
 
 def test_a_diverging_prefix_breaks_the_runs_of_every_deeper_frame(impl, samples, start):
-    assert_returns(
+    check_returns(
         [start(1, "c", 0), start(1, "b", 1)],
+        "b under c is a new call, counted from sample 1",
         impl.convert_to_trace,
         samples((0, "a b"), (1, "c b"), (2, "c b")),
         min_samples=2,
-        rule="b under c is a new call, counted from sample 1",
     )
 
 
 def test_starts_reached_in_one_sample_come_outermost_first(impl, samples, start):
-    assert_returns(
+    check_returns(
         [start(0, "a", 0), start(0, "b", 1), start(0, "c", 2)],
+        "starts produced by one sample come outermost first",
         impl.convert_to_trace,
         samples((0, "a b c"), (1, "a b c")),
         min_samples=2,
-        rule="starts produced by one sample come outermost first",
     )
 
 
 def test_starts_appear_in_the_order_of_their_producing_samples(impl, samples, start, end):
-    assert_returns(
+    check_returns(
         [start(0, "a", 0), start(2, "c", 1)],
+        "b (2 samples) is not reported; c starts at its first sample's ts, produced by "
+        "the last sample",
         impl.convert_to_trace,
         samples((0, "a"), (1, "a b"), (2, "a b"), (2, "a c"), (2, "a c"), (3, "a c")),
         min_samples=3,
-        rule="b (2 samples) is not reported; c starts at its first sample's ts, produced by "
-        "the last sample",
     )
 
 
 def test_an_end_follows_the_start_its_sample_produced_earlier(impl, samples, start, end):
-    assert_returns(
+    check_returns(
         [start(0, "a", 0), start(1, "b", 1), end(1, "b", 1)],
+        "events in the order of the samples that produce them",
         impl.convert_to_trace,
         samples((0, "a"), (1, "a b"), (1, "a b"), (1, "a")),
         min_samples=2,
-        rule="events in the order of the samples that produce them",
     )
 
 
 def test_flickering_frames_under_a_reported_frame_change_nothing(impl, samples, start):
-    assert_returns(
+    check_returns(
         [start(0, "a", 0)],
+        "unreported frames are invisible: they never end or start anything",
         impl.convert_to_trace,
         samples((0, "a"), (1, "a x"), (2, "a y"), (3, "a x"), (4, "a")),
         min_samples=2,
-        rule="unreported frames are invisible: they never end or start anything",
     )
 
 
@@ -194,40 +193,40 @@ def test_an_invalid_min_samples_raises_before_reading_the_samples(
     impl, samples, start, min_samples, error
 ):
     rule = "min_samples: TypeError if not an int (bool included), ValueError if below 1"
-    assert_returns(
+    check_returns(
         [start(0, "a", 0)],
+        "a valid call works",
         impl.convert_to_trace,
         samples((0, "a"), (1, "a")),
         min_samples=2,
-        rule="a valid call works",
     )
-    assert_raises(error, impl.convert_to_trace, Unread(), min_samples=min_samples, rule=rule)
-    raised = assert_raises(error, impl.convert_to_trace, [], min_samples=min_samples, rule=rule)
+    check_raises(error, rule, impl.convert_to_trace, Unread(), min_samples=min_samples)
+    raised = check_raises(error, rule, impl.convert_to_trace, [], min_samples=min_samples)
     assert "min_samples" in str(raised), (
-        f"{show_call(impl.convert_to_trace, [], min_samples=min_samples)} raised "
+        f"{render_call(impl.convert_to_trace, [], min_samples=min_samples)} raised "
         f"{error.__name__}({str(raised)!r}); the message must name min_samples"
     )
 
 
 def test_min_samples_is_keyword_only(impl, samples, start):
     rows = samples((0, "a"), (1, "a"))
-    assert_returns(
-        [start(0, "a", 0)], impl.convert_to_trace, rows, min_samples=2, rule="a valid call works"
+    check_returns(
+        [start(0, "a", 0)], "a valid call works", impl.convert_to_trace, rows, min_samples=2
     )
-    assert_raises(TypeError, impl.convert_to_trace, rows, 2, rule="min_samples is keyword-only")
+    check_raises(TypeError, "min_samples is keyword-only", impl.convert_to_trace, rows, 2)
 
 
 def test_a_decreasing_timestamp_still_raises_with_its_index(impl, samples):
     rows = samples((0, "a"), (5, "a"), (3, "a"))
-    error = assert_raises(
+    error = check_raises(
         ValueError,
+        "timestamps must be non-decreasing, whatever min_samples",
         impl.convert_to_trace,
         rows,
         min_samples=5,
-        rule="timestamps must be non-decreasing, whatever min_samples",
     )
     assert re.search(r"(?<![\w.-])2(?!\w|\.\d)", str(error)), (
-        f"{show_call(impl.convert_to_trace, rows, min_samples=5)} raised "
+        f"{render_call(impl.convert_to_trace, rows, min_samples=5)} raised "
         f"ValueError({str(error)!r}); the message must name the 0-based index 2"
     )
 

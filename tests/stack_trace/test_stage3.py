@@ -7,7 +7,7 @@ import tracemalloc
 
 import pytest
 
-from dojo.testing import assert_raises, assert_returns, example_params, show_call
+from dojo.testing import check_raises, check_returns, example_params, render_call
 
 pytestmark = pytest.mark.stage(3)
 
@@ -20,16 +20,16 @@ def test_sample_and_event_take_a_thread_that_defaults_to_zero(impl):
     )
     event = impl.Event("start", 1, "b", 0)
     assert event.thread == 0, f"Event('start', 1, 'b', 0).thread is {event.thread!r}; expected 0"
-    assert_returns(
+    check_returns(
         [impl.Event("start", 0, "a", 0, 3), impl.Event("start", 1, "b", 0, 0)],
+        "events carry their frame's thread; a sample without one is on thread 0",
         impl.convert_to_trace,
         [impl.Sample(0, ["a"], thread=3), impl.Sample(1, ["b"])],
-        rule="events carry their frame's thread; a sample without one is on thread 0",
     )
 
 
 def test_threads_have_their_own_stacks(impl, samples, start, end):
-    assert_returns(
+    check_returns(
         [
             start(0, "a", 0, 1),
             start(0, "b", 1, 1),
@@ -37,73 +37,73 @@ def test_threads_have_their_own_stacks(impl, samples, start, end):
             end(3, "c", 0, 2),
             end(4, "b", 1, 1),
         ],
+        "a sample of thread 2 neither ends nor continues anything of thread 1",
         impl.convert_to_trace,
         samples((0, "a b", 1), (1, "c", 2), (2, "a b", 1), (3, "", 2), (4, "a", 1)),
-        rule="a sample of thread 2 neither ends nor continues anything of thread 1",
     )
 
 
 def test_events_of_different_threads_keep_input_sample_order(impl, samples, start, end):
-    assert_returns(
+    check_returns(
         [start(5, "a", 0, 2), start(5, "a", 0, 1), end(6, "a", 0, 2), end(6, "a", 0, 1)],
+        "events of different threads come in the order of their samples, not by thread",
         impl.convert_to_trace,
         samples((5, "a", 2), (5, "a", 1), (6, "", 2), (6, "", 1)),
-        rule="events of different threads come in the order of their samples, not by thread",
     )
 
 
 def test_min_samples_counts_the_samples_of_the_frames_own_thread(impl, samples, start, end):
-    assert_returns(
+    check_returns(
         [start(0, "a", 0, 1), end(4, "a", 0, 1)],
+        "samples of thread 2 between do not break thread 1's run, and x and y have one each",
         impl.convert_to_trace,
         samples((0, "a", 1), (1, "x", 2), (2, "a", 1), (3, "y", 2), (4, "", 1)),
         min_samples=2,
-        rule="samples of thread 2 between do not break thread 1's run, and x and y have one each",
     )
 
 
 def test_timestamps_may_decrease_across_threads_but_not_within_one(impl, samples, start):
     rows = samples((10, "a", 1), (5, "b", 2), (10, "a", 1), (7, "b", 2))
-    assert_returns(
+    check_returns(
         [start(10, "a", 0, 1), start(5, "b", 0, 2)],
+        "a sample earlier than one of another thread is fine",
         impl.convert_to_trace,
         rows,
-        rule="a sample earlier than one of another thread is fine",
     )
     rows += samples((9, "a", 1))
-    error = assert_raises(
+    error = check_raises(
         ValueError,
+        "9 is earlier than thread 1's previous sample at 10",
         impl.convert_to_trace,
         rows,
-        rule="9 is earlier than thread 1's previous sample at 10",
     )
     assert re.search(r"(?<![\w.-])4(?!\w|\.\d)", str(error)), (
-        f"{show_call(impl.convert_to_trace, rows)} raised ValueError({str(error)!r}); the "
+        f"{render_call(impl.convert_to_trace, rows)} raised ValueError({str(error)!r}); the "
         "message must name the 0-based index 4"
     )
 
 
 def test_convert_to_trace_gives_no_end_for_frames_open_on_any_thread(impl, samples, start):
-    assert_returns(
+    check_returns(
         [start(0, "a", 0, 0), start(0, "b", 0, 1)],
+        "convert_to_trace never closes: frames open at the end get no end event",
         impl.convert_to_trace,
         samples((0, "a", 0), (0, "b", 1), (1, "a", 0)),
-        rule="convert_to_trace never closes: frames open at the end get no end event",
     )
 
 
 def test_feed_returns_the_events_each_sample_produces(impl, samples, start, end):
     builder = impl.TraceBuilder()
     first, same, other = samples((0, "a b"), (1, "a b"), (2, "c"))
-    assert_returns(
-        [start(0, "a", 0), start(0, "b", 1)], builder.feed, first, rule="the first sample starts"
+    check_returns(
+        [start(0, "a", 0), start(0, "b", 1)], "the first sample starts", builder.feed, first
     )
-    assert_returns([], builder.feed, same, rule="feed returns [] when the sample produces nothing")
-    assert_returns(
+    check_returns([], "feed returns [] when the sample produces nothing", builder.feed, same)
+    check_returns(
         [end(2, "b", 1), end(2, "a", 0), start(2, "c", 0)],
+        "ends deepest first, then starts",
         builder.feed,
         other,
-        rule="ends deepest first, then starts",
     )
 
 
@@ -112,13 +112,13 @@ def test_feeding_every_sample_gives_convert_to_trace(impl, samples, min_samples)
     rows = samples((0, "a b", 1), (1, "a", 2), (1, "a c", 1), (2, "a c", 1), (2, "", 2))
     builder = impl.TraceBuilder(min_samples=min_samples)
     fed = [event for sample in rows for event in builder.feed(sample)]
-    assert_returns(
+    check_returns(
         fed,
+        f"the concatenated results of TraceBuilder(min_samples={min_samples}).feed over "
+        "the samples",
         impl.convert_to_trace,
         rows,
         min_samples=min_samples,
-        rule=f"the concatenated results of TraceBuilder(min_samples={min_samples}).feed over "
-        "the samples",
     )
 
 
@@ -126,7 +126,7 @@ def test_close_ends_open_frames_by_ascending_thread_deepest_first(impl, samples,
     builder = impl.TraceBuilder()
     for sample in samples((0, "a b", 5), (1, "c", 2), (2, "d e f", 9), (3, "", 7)):
         builder.feed(sample)
-    assert_returns(
+    check_returns(
         [
             end(4, "c", 0, 2),
             end(4, "b", 1, 5),
@@ -135,52 +135,48 @@ def test_close_ends_open_frames_by_ascending_thread_deepest_first(impl, samples,
             end(4, "e", 1, 9),
             end(4, "d", 0, 9),
         ],
+        "close ends threads in ascending id, within a thread deepest first",
         builder.close,
         4,
-        rule="close ends threads in ascending id, within a thread deepest first",
     )
 
 
 def test_close_ends_only_frames_that_reached_min_samples(impl, start, end):
     builder = impl.TraceBuilder(min_samples=2)
-    assert_returns([], builder.feed, impl.Sample(0, ["a"]), rule="a seen once")
-    assert_returns(
-        [start(0, "a", 0)], builder.feed, impl.Sample(1, ["a", "b"]), rule="a reaches 2"
-    )
-    assert_returns([end(5, "a", 0)], builder.close, 5, rule="b was never reported: no end")
+    check_returns([], "a seen once", builder.feed, impl.Sample(0, ["a"]))
+    check_returns([start(0, "a", 0)], "a reaches 2", builder.feed, impl.Sample(1, ["a", "b"]))
+    check_returns([end(5, "a", 0)], "b was never reported: no end", builder.close, 5)
 
 
 def test_close_of_a_builder_fed_nothing_returns_an_empty_list(impl):
-    assert_returns([], impl.TraceBuilder().close, 0, rule="nothing was fed")
+    check_returns([], "nothing was fed", impl.TraceBuilder().close, 0)
 
 
 def test_close_at_the_greatest_timestamp_fed_is_allowed(impl, samples, end):
     builder = impl.TraceBuilder()
     for sample in samples((0, "a"), (3, "a")):
         builder.feed(sample)
-    assert_returns([end(3, "a", 0)], builder.close, 3, rule="ts equal to the last one fed is fine")
+    check_returns([end(3, "a", 0)], "ts equal to the last one fed is fine", builder.close, 3)
 
 
 def test_close_earlier_than_a_sample_fed_raises_and_leaves_the_builder_open(impl, start, end):
     builder = impl.TraceBuilder()
     builder.feed(impl.Sample(2, ["a"]))
     rule = "close(ts) needs ts at least the greatest ts fed, on any thread"
-    assert_raises(ValueError, builder.close, 1, rule=rule)
-    assert_returns(
+    check_raises(ValueError, rule, builder.close, 1)
+    check_returns(
         [start(3, "b", 1)],
+        "a rejected close leaves the builder open and unchanged",
         builder.feed,
         impl.Sample(3, ["a", "b"]),
-        rule="a rejected close leaves the builder open and unchanged",
     )
-    assert_returns(
-        [start(0, "x", 0, 1)], builder.feed, impl.Sample(0, ["x"], 1), rule="another thread"
-    )
-    assert_raises(ValueError, builder.close, 2.5, rule=rule + ": one was fed at 3")
-    assert_returns(
+    check_returns([start(0, "x", 0, 1)], "another thread", builder.feed, impl.Sample(0, ["x"], 1))
+    check_raises(ValueError, rule + ": one was fed at 3", builder.close, 2.5)
+    check_returns(
         [end(3, "b", 1), end(3, "a", 0), end(3, "x", 0, 1)],
+        "a rejected close leaves the builder open and unchanged",
         builder.close,
         3,
-        rule="a rejected close leaves the builder open and unchanged",
     )
 
 
@@ -188,29 +184,27 @@ def test_close_earlier_than_a_sample_fed_raises_and_leaves_the_builder_open(impl
 def test_feed_or_close_after_close_raises_runtime_error(impl, end, call):
     builder = impl.TraceBuilder()
     builder.feed(impl.Sample(1, ["a"]))
-    assert_returns([end(2, "a", 0)], builder.close, 2, rule="the first close ends a")
+    check_returns([end(2, "a", 0)], "the first close ends a", builder.close, 2)
     rule = "after a successful close, feed and close raise RuntimeError, checked first"
     if call == "feed":
-        assert_raises(RuntimeError, builder.feed, impl.Sample(3, ["a"]), rule=rule)
+        check_raises(RuntimeError, rule, builder.feed, impl.Sample(3, ["a"]))
     else:
-        assert_raises(RuntimeError, builder.close, 3 if call == "close" else 0, rule=rule)
+        check_raises(RuntimeError, rule, builder.close, 3 if call == "close" else 0)
 
 
 def test_a_rejected_sample_leaves_the_builder_unchanged(impl, start, end):
     builder = impl.TraceBuilder(min_samples=2)
     builder.feed(impl.Sample(0, ["a"]))
     rule = "a sample earlier than its thread's previous one raises ValueError"
-    assert_raises(ValueError, builder.feed, impl.Sample(-1, ["b"]), rule=rule)
-    assert_returns(
+    check_raises(ValueError, rule, builder.feed, impl.Sample(-1, ["b"]))
+    check_returns(
         [start(0, "a", 0)],
+        "the rejected sample neither broke a's run nor moved the thread's time",
         builder.feed,
         impl.Sample(0, ["a"]),
-        rule="the rejected sample neither broke a's run nor moved the thread's time",
     )
-    assert_raises(ValueError, builder.feed, impl.Sample(-1, []), rule=rule)
-    assert_returns(
-        [end(0, "a", 0)], builder.close, 0, rule="the rejected sample did not move the time"
-    )
+    check_raises(ValueError, rule, builder.feed, impl.Sample(-1, []))
+    check_returns([end(0, "a", 0)], "the rejected sample did not move the time", builder.close, 0)
 
 
 @pytest.mark.parametrize(
@@ -219,11 +213,11 @@ def test_a_rejected_sample_leaves_the_builder_unchanged(impl, start, end):
     ids=repr,
 )
 def test_trace_builder_checks_min_samples_like_convert_to_trace(impl, min_samples, error):
-    raised = assert_raises(
+    raised = check_raises(
         error,
+        "min_samples: TypeError if not an int (bool included), ValueError if below 1",
         impl.TraceBuilder,
         min_samples=min_samples,
-        rule="min_samples: TypeError if not an int (bool included), ValueError if below 1",
     )
     assert "min_samples" in str(raised), (
         f"TraceBuilder(min_samples={min_samples!r}) raised {error.__name__}({str(raised)!r}); "
@@ -234,10 +228,8 @@ def test_trace_builder_checks_min_samples_like_convert_to_trace(impl, min_sample
 def test_trace_builder_takes_min_samples_by_keyword_only(impl, start):
     builder = impl.TraceBuilder(min_samples=2)
     builder.feed(impl.Sample(0, ["a"]))
-    assert_returns(
-        [start(0, "a", 0)], builder.feed, impl.Sample(1, ["a"]), rule="min_samples=2 works"
-    )
-    assert_raises(TypeError, impl.TraceBuilder, 2, rule="min_samples is keyword-only")
+    check_returns([start(0, "a", 0)], "min_samples=2 works", builder.feed, impl.Sample(1, ["a"]))
+    check_raises(TypeError, "min_samples is keyword-only", impl.TraceBuilder, 2)
 
 
 STACKS = [("main",), ("main", "work"), ("main", "work", "leaf"), ("main", "io", "read", "poll"), ()]
@@ -283,11 +275,11 @@ def test_memory_grows_with_open_frames_not_with_samples(impl, end):
         "frames, not the samples or the events (O(open frames))"
     )
     last = rows[-1].ts
-    assert_returns(
+    check_returns(
         [end(last, "main", 0, 1)],
+        "thread 0 ended on an empty stack; thread 1 is in main",
         builder.close,
         last,
-        rule="thread 0 ended on an empty stack; thread 1 is in main",
     )
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dojo.testing import assert_raises, assert_returns, example_params, short
+from dojo.testing import check_raises, check_returns, example_params, short
 
 pytestmark = pytest.mark.stage(4)
 
@@ -88,96 +88,96 @@ def test_a_chrome_trace_written_to_a_file_follows_the_format(impl, tmp_path):
 @pytest.mark.parametrize("ts", [0.1, 1.000_000_4, 1.000_000_6, 123.456_789, 7], ids=repr)
 def test_chrome_timestamps_are_rounded_integer_microseconds(impl, ts):
     entry = {"name": "a", "ph": "B", "ts": round(ts * 1_000_000), "pid": 1, "tid": 0}
-    assert_returns(
+    check_returns(
         {"traceEvents": [entry], "displayTimeUnit": "ms"},
+        "ts is round(ts * 1_000_000), an int (not a float)",
         impl.to_chrome_trace,
         [impl.Event("start", ts, "a", 0)],
-        rule="ts is round(ts * 1_000_000), an int (not a float)",
     )
 
 
 def test_the_chrome_trace_of_no_events_is_empty(impl):
-    trace = assert_returns(
+    trace = check_returns(
         {"traceEvents": [], "displayTimeUnit": "ms"},
+        "no events, no entries, and nothing else",
         impl.to_chrome_trace,
         [],
-        rule="no events, no entries, and nothing else",
     )
     assert json.loads(json.dumps(trace)) == trace, "json.dumps of the trace must work"
 
 
 def test_function_stats_count_only_completed_frames(impl):
-    assert_returns(
+    check_returns(
         {"a": impl.FunctionStats(1, 2.0, 2.0)},
+        "main, b and c never end: they count nowhere",
         impl.function_stats,
         build(impl, [(0, "main a"), (2, "main b"), (3, "main b c")]),
-        rule="main, b and c never end: they count nowhere",
     )
 
 
 def test_function_stats_of_no_events_is_empty(impl):
-    assert_returns({}, impl.function_stats, [], rule="function_stats([]) is {}")
+    check_returns({}, "function_stats([]) is {}", impl.function_stats, [])
 
 
 def test_recursion_counts_every_call_but_inclusive_time_once(impl):
-    assert_returns(
+    check_returns(
         {"a": impl.FunctionStats(3, 10.0, 10.0)},
+        "a -> a -> a is 3 calls; nested calls of a add nothing to a's total; self time "
+        "is split among them: 2 + 1 + 2 + 5",
         impl.function_stats,
         build(impl, [(0, "a"), (2, "a a"), (3, "a a a"), (5, "a")], close=10),
-        rule="a -> a -> a is 3 calls; nested calls of a add nothing to a's total; self time "
-        "is split among them: 2 + 1 + 2 + 5",
     )
 
 
 def test_recursive_calls_in_turn_add_nothing_to_the_total_of_the_call_around_them(impl):
-    assert_returns(
+    check_returns(
         {"a": impl.FunctionStats(3, 10.0, 10.0)},
+        "a from 0 to 10 holds a from 1 to 2, then a from 3 to 5: a's total is 10, "
+        "every nested call of a inside it adds nothing",
         impl.function_stats,
         build(impl, [(0, "a"), (1, "a a"), (2, "a"), (3, "a a"), (5, "a")], close=10),
-        rule="a from 0 to 10 holds a from 1 to 2, then a from 3 to 5: a's total is 10, "
-        "every nested call of a inside it adds nothing",
     )
 
 
 def test_self_time_excludes_the_direct_callees_only(impl):
-    assert_returns(
+    check_returns(
         {
             "main": impl.FunctionStats(1, 8.0, 4.0),
             "f": impl.FunctionStats(1, 4.0, 2.0),
             "g": impl.FunctionStats(1, 2.0, 2.0),
         },
+        "main's self time is 8 minus f's 4 (g is f's callee, not main's)",
         impl.function_stats,
         build(impl, [(0, "main"), (1, "main f"), (2, "main f g"), (4, "main f"), (5, "main")], 8),
-        rule="main's self time is 8 minus f's 4 (g is f's callee, not main's)",
     )
 
 
 def test_stats_add_up_over_threads_even_when_they_overlap(impl):
     rows = [(0, "work", 1), (0, "work", 2), (1, "work", 3), (4, "", 1), (4, "", 2), (5, "", 3)]
-    assert_returns(
+    check_returns(
         {"work": impl.FunctionStats(3, 12.0, 12.0)},
+        "activations on different threads add up, even when they overlap in time",
         impl.function_stats,
         build(impl, rows),
-        rule="activations on different threads add up, even when they overlap in time",
     )
 
 
 def test_a_completed_call_nested_in_one_that_never_ends_adds_its_time(impl):
-    assert_returns(
+    check_returns(
         {"a": impl.FunctionStats(1, 2.0, 2.0), "b": impl.FunctionStats(1, 2.0, 2.0)},
+        "the outer a never ends: the inner a counts on its own",
         impl.function_stats,
         build(impl, [(0, "a"), (1, "a a"), (3, "a"), (4, "a b"), (6, "a")]),
-        rule="the outer a never ends: the inner a counts on its own",
     )
 
 
 def test_function_stats_of_filtered_events_count_reported_frames_only(impl):
     rows = [(0, "a"), (1, "a x"), (2, "a"), (3, "a b"), (4, "a b"), (5, "a")]
-    assert_returns(
+    check_returns(
         {"a": impl.FunctionStats(1, 6.0, 4.0), "b": impl.FunctionStats(1, 2.0, 2.0)},
+        "x was never reported: it is not a callee of a",
         impl.function_stats,
         build(impl, rows, close=6, min_samples=2),
-        rule="x was never reported: it is not a callee of a",
     )
 
 
@@ -193,15 +193,13 @@ def test_function_stats_of_filtered_events_count_reported_frames_only(impl):
 )
 def test_function_stats_reject_events_that_do_not_nest(impl, events):
     good = [impl.Event("start", 0, "a", 0), impl.Event("end", 1, "a", 0)]
-    assert_returns(
-        {"a": impl.FunctionStats(1, 1.0, 1.0)}, impl.function_stats, good, rule="a nests"
-    )
-    assert_raises(
+    check_returns({"a": impl.FunctionStats(1, 1.0, 1.0)}, "a nests", impl.function_stats, good)
+    check_raises(
         ValueError,
+        "an end must end the innermost open frame of its thread, a start must be at "
+        "the thread's depth",
         impl.function_stats,
         [impl.Event(*event) for event in events],
-        rule="an end must end the innermost open frame of its thread, a start must be at "
-        "the thread's depth",
     )
 
 
@@ -211,33 +209,33 @@ def test_format_stats_orders_rows_by_total_descending_then_name(impl):
         "c": impl.FunctionStats(1, 2.5, 0.0),
         "a": impl.FunctionStats(12, 1.0, 0.25),
     }
-    assert_returns(
+    check_returns(
         "function     calls         total          self\n"
         "c                1      2.500000      0.000000\n"
         "a               12      1.000000      0.250000\n"
         "b                1      1.000000      1.000000",
+        "rows by total descending, then name ascending",
         impl.format_stats,
         stats,
-        rule="rows by total descending, then name ascending",
     )
 
 
 def test_format_stats_widens_the_function_column_for_long_names(impl):
-    assert_returns(
+    check_returns(
         "function               calls         total          self\n"
         "a_rather_long_name         3      0.250000   1234.500000",
+        "the function column is as wide as the longest name (18 here), no trailing spaces",
         impl.format_stats,
         {"a_rather_long_name": impl.FunctionStats(3, 0.25, 1234.5)},
-        rule="the function column is as wide as the longest name (18 here), no trailing spaces",
     )
 
 
 def test_format_stats_of_no_stats_is_the_header_line(impl):
-    assert_returns(
+    check_returns(
         "function     calls         total          self",
+        "format_stats({}) is the header line alone",
         impl.format_stats,
         {},
-        rule="format_stats({}) is the header line alone",
     )
 
 
