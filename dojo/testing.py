@@ -22,8 +22,9 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -266,40 +267,119 @@ def run_machine(factory: Callable[[], RuleBasedStateMachine], *, examples: int, 
     )
 
 
-# --- one call, checked with a message that names it ---------------------------------
+# --- messages that name the call and show lists in full --------------------------
+
+
+def short(value: object) -> str:
+    """A one-line repr: a dataclass instance as ``Name(field, field, ...)``
+    without the field names (``Event('start', 0, 'a', 0, 0)``); containers of
+    them alike; an object without a repr of its own as ``<ClassName>``;
+    anything else as ``repr``."""
+    if is_dataclass(value) and not isinstance(value, type):
+        values = ", ".join(short(getattr(value, f.name)) for f in fields(value))
+        return f"{type(value).__name__}({values})"
+    if isinstance(value, list):
+        return f"[{', '.join(map(short, value))}]"
+    if isinstance(value, tuple):
+        return f"({', '.join(map(short, value))}{',' if len(value) == 1 else ''})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{short(k)}: {short(v)}" for k, v in value.items()) + "}"
+    if type(value).__repr__ is object.__repr__:
+        return f"<{type(value).__name__}>"  # never a memory address
+    return repr(value)
 
 
 def render_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
-    """How a message names a call: ``expire('missing', -1)``, ``len(<InMemoryDB>)``.
+    """How a message names a call: ``TraceBuilder.feed(Sample(1, ('a',), 0))``.
 
-    A bound method is named by its own name; an argument without a repr of its
-    own is shown as ``<ClassName>`` rather than its address.
+    A bound method is named after its class (``Class.method``); arguments are
+    rendered by :func:`short`, never with a memory address.
     """
+    owner = getattr(function, "__self__", None)
+    name = getattr(function, "__name__", repr(function))
+    if owner is not None and not isinstance(owner, ModuleType):
+        name = f"{type(owner).__name__}.{name}"
+    parts = [short(a) for a in args] + [f"{k}={short(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
 
-    def shown(value: Any) -> str:
-        if type(value).__repr__ is object.__repr__:
-            return f"<{type(value).__name__}>"
-        return repr(value)
 
-    parts = [shown(a) for a in args] + [f"{k}={shown(v)}" for k, v in kwargs.items()]
-    return f"{getattr(function, '__name__', repr(function))}({', '.join(parts)})"
+def _items(count: int) -> str:
+    return f"{count} item" + ("" if count == 1 else "s")
+
+
+def list_difference(actual: object, expected: list[Any], rule: str = "") -> str | None:
+    """None if ``actual`` is a list equal to ``expected`` item by item (:func:`same`);
+    otherwise what differs: both lists in full, one short line per item, the
+    first difference marked with ``>``."""
+    why = f" ({rule})" if rule else ""
+    if not isinstance(actual, list):
+        return f"a {type(actual).__name__}, not a list{why}: {short(actual)}"
+    first = next(
+        (i for i, (a, e) in enumerate(zip(actual, expected, strict=False)) if not same(a, e)),
+        min(len(actual), len(expected)),
+    )
+    if first == len(actual) == len(expected):
+        return None
+
+    def listing(items: list[Any]) -> list[str]:
+        lines = [
+            f"  {'>' if i == first else ' '} [{i}] {short(item)}" for i, item in enumerate(items)
+        ]
+        if first == len(items):
+            lines.append(f"  > [{first}] (nothing)")
+        return lines
+
+    return "\n".join(
+        [
+            f"{_items(len(actual))}, expected {_items(len(expected))}{why}; "
+            f"first difference at [{first}], marked >",
+            "returned:",
+            *listing(actual),
+            "expected:",
+            *listing(expected),
+        ]
+    )
+
+
+def assert_same_list(actual: object, expected: list[Any], what: str, rule: str = "") -> None:
+    """Fail unless ``actual`` is a list of the same items as ``expected``.
+
+    ``what`` names the call with its arguments, ``rule`` the rule the list
+    shows. The message lists both in full, one short line per item (see
+    :func:`short`), the first difference marked, never truncated::
+
+        convert_to_trace([Sample(0, ('a',)), Sample(1, ())]) returned 1 item,
+        expected 2 (an empty stack ends every frame); first difference at [1], marked >
+        returned:
+            [0] Event('start', 0, 'a', 0)
+          > [1] (nothing)
+        expected:
+            [0] Event('start', 0, 'a', 0)
+          > [1] Event('end', 1, 'a', 0)
+    """
+    __tracebackhide__ = True
+    difference = list_difference(actual, expected, rule)
+    if difference is not None:
+        raise AssertionError(f"{what} returned {difference}")
 
 
 def check_returns(
     expected: Any, rule: str, function: Callable[..., Any], *args: Any, **kwargs: Any
 ) -> Any:
-    """Call ``function(*args, **kwargs)``; it must return ``expected`` exactly (:func:`same`).
+    """Call ``function(*args, **kwargs)``; it must return ``expected`` exactly
+    (:func:`same`; a list is compared item by item by :func:`assert_same_list`).
 
     On failure the message names the call with its arguments, what came back,
-    what was expected and ``rule``: ``get('a') returned None; expected '1' (a
-    key lives while clock() < set time + ttl)``. Returns the value.
+    what was expected and ``rule``. Returns the value.
     """
+    __tracebackhide__ = True
+    call = render_call(function, *args, **kwargs)
     actual = function(*args, **kwargs)
-    if not same(actual, expected):
-        pytest.fail(
-            f"{render_call(function, *args, **kwargs)} returned {actual!r}; "
-            f"expected {expected!r} ({rule})",
-            pytrace=False,
+    if isinstance(expected, list):
+        assert_same_list(actual, expected, call, rule)
+    elif not same(actual, expected):
+        raise AssertionError(
+            f"{call} returned {short(actual)}; expected {short(expected)} ({rule})"
         )
     return actual
 
@@ -312,20 +392,49 @@ def check_raises(
     On failure the message names the call with its arguments, what it returned
     (or raised instead), the expected exception and ``rule``:
     ``expire('missing', -1) returned False; expected ValueError (arguments are
-    checked before the key is looked up)``. Returns the exception.
+    checked before the key is looked up)``. A ``NotImplementedError`` passes
+    through, so that a stub still reads as "not implemented". Returns the
+    exception, for a test to check what its message names.
     """
+    __tracebackhide__ = True
     call = render_call(function, *args, **kwargs)
     try:
         actual = function(*args, **kwargs)
     except error as exc:
         if not str(exc):
-            pytest.fail(f"{call} raised {error.__name__} with no message ({rule})", pytrace=False)
+            message = f"{call} raised {error.__name__} with no message ({rule})"
+            raise AssertionError(message) from exc
         return exc
     except NotImplementedError:
-        raise  # a stub: the runner reports it as "not implemented"
+        raise  # a stub still to write: the runner reports it as "not implemented"
     except Exception as exc:
-        pytest.fail(
-            f"{call} raised {type(exc).__name__}: {exc}; expected {error.__name__} ({rule})",
-            pytrace=False,
-        )
-    pytest.fail(f"{call} returned {actual!r}; expected {error.__name__} ({rule})", pytrace=False)
+        raise AssertionError(
+            f"{call} raised {type(exc).__name__}({exc}); expected {error.__name__} ({rule})"
+        ) from exc
+    raise AssertionError(f"{call} returned {short(actual)}; expected {error.__name__} ({rule})")
+
+
+def replay_lists(
+    table: ExampleTable,
+    namespace: dict[str, Any],
+    before: Callable[[Example], None] | None = None,
+) -> None:
+    """:func:`replay`, except that a row whose expected result is a list is
+    checked by :func:`assert_same_list`: both lists in full, one line per item,
+    the first difference marked, with the spec line and the row's rule."""
+    __tracebackhide__ = True
+    for row in table.rows:
+        if before is not None:
+            before(row)
+        call, expected = row.code("call"), expect(row, namespace)
+        if isinstance(expected, list):
+            assert_same_list(_run(call, namespace), expected, f"{row.where}: {call}", row.rule())
+        else:
+            check_call(row, call, expected, namespace)
+
+
+def example_params(family: str, stage: int) -> list[Any]:
+    """``pytest.param(table, id=table.id)`` for each example table of one stage,
+    without a stage mark: for a ``test_stageN.py`` whose ``pytestmark`` already
+    marks the stage (:func:`all_example_tables` would add a second mark)."""
+    return [pytest.param(table, id=table.id) for table in example_tables(family, stage)]

@@ -211,18 +211,25 @@ class TraceBuilder:
 
     def _check(self) -> None:
         """Assert the invariants of every thread's state (for the tests)."""
-        for thread in self._threads.values():
+        for tid, thread in self._threads.items():
+            where = f"thread {tid}"
             depth = len(thread.stack)
-            assert len(thread.since) == len(thread.first) == depth
-            assert 0 <= thread.shown <= depth
-            assert all(a <= b for a, b in pairwise(thread.since))
-            assert all(a <= b for a, b in pairwise(thread.first))
-            assert all(0 <= f < thread.seen for f in thread.first)
-            assert not thread.since or thread.since[-1] <= thread.last <= self._latest
+            assert len(thread.since) == len(thread.first) == depth, f"{where}: one entry per frame"
+            assert 0 <= thread.shown <= depth, f"{where}: shown {thread.shown} of {depth} frames"
+            assert all(a <= b for a, b in pairwise(thread.since)), f"{where}: since not sorted"
+            assert all(a <= b for a, b in pairwise(thread.first)), f"{where}: first not sorted"
+            assert all(0 <= f < thread.seen for f in thread.first), f"{where}: first out of range"
+            assert not thread.since or thread.since[-1] <= thread.last <= self._latest, (
+                f"{where}: a call appeared after the thread's last sample or the latest ts"
+            )
             runs = [thread.seen - f for f in thread.first]
-            assert all(run >= self._min for run in runs[: thread.shown])
-            assert all(run < self._min for run in runs[thread.shown :])
-        assert not (self._closed and self._threads)
+            assert all(run >= self._min for run in runs[: thread.shown]), (
+                f"{where}: a reported call has fewer than min_samples samples"
+            )
+            assert all(run < self._min for run in runs[thread.shown :]), (
+                f"{where}: an unreported call has min_samples samples"
+            )
+        assert not (self._closed and self._threads), "a closed builder keeps no threads"
 
 
 def convert_to_trace(samples: Iterable[Sample], *, min_samples: int = 1) -> list[Event]:

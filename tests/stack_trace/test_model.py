@@ -18,16 +18,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    initialize,
-    invariant,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+
+from dojo.testing import assert_same_list, check_raises, render_call, run_machine, short, shrinks
 
 NAMES = st.sampled_from("abc")
 STACKS = st.lists(NAMES, max_size=4).map(tuple)
@@ -137,40 +132,56 @@ def samples_of(impl, rows, threads: bool = False) -> list:
     ]
 
 
-shrinks = pytest.mark.timeout(30)
+ROUND_ONE = "frames compared by common prefix; ends deepest first, then starts outermost first"
+FILTER = "min_samples consecutive samples of the frame's own thread; a start at the call's first ts"
+
+
+def check_trace(impl, rows, expected, rule, threads=False, **kwargs) -> None:
+    """``convert_to_trace`` of ``rows`` gives ``expected`` (tuples), shown item by item."""
+    given_samples = samples_of(impl, rows, threads)
+    events = impl.convert_to_trace(given_samples, **kwargs)
+    assert_same_list(
+        as_tuples(events),
+        expected,
+        render_call(impl.convert_to_trace, given_samples, **kwargs) + " (as tuples)",
+        rule,
+    )
 
 
 @shrinks
 @pytest.mark.stage(1)
 @given(rows=rows_strategy(threads=1))
 def test_random_samples_give_the_events_of_the_common_prefix_model(impl, rows):
-    assert as_tuples(impl.convert_to_trace(samples_of(impl, rows))) == round_one_model(rows)
+    check_trace(impl, rows, round_one_model(rows), ROUND_ONE)
 
 
 @shrinks
 @pytest.mark.stage(2)
 @given(rows=rows_strategy(threads=1), min_samples=st.integers(1, 4))
 def test_random_samples_with_min_samples_agree_with_the_run_model(impl, rows, min_samples):
-    events = impl.convert_to_trace(samples_of(impl, rows), min_samples=min_samples)
-    assert as_tuples(events) == model_events(rows, min_samples)
+    check_trace(impl, rows, model_events(rows, min_samples), FILTER, min_samples=min_samples)
 
 
 @shrinks
 @pytest.mark.stage(3)
 @given(rows=rows_strategy(threads=3), min_samples=st.integers(1, 3))
 def test_random_samples_of_several_threads_agree_with_the_model(impl, rows, min_samples):
-    events = impl.convert_to_trace(samples_of(impl, rows, threads=True), min_samples=min_samples)
-    assert as_tuples(events) == model_events(rows, min_samples)
+    expected = model_events(rows, min_samples)
+    rule = "each thread its own stack; " + FILTER
+    check_trace(impl, rows, expected, rule, threads=True, min_samples=min_samples)
 
 
 class BuilderMachine(RuleBasedStateMachine):
-    """Stage 3: feed (sometimes too early) and close, against the model of everything fed."""
+    """Stage 3: feed (sometimes too early) and close, against the model of everything fed.
+
+    One call of the builder per rule.
+    """
 
     def __init__(self, impl) -> None:
         super().__init__()
         self.impl = impl
         self.rows: list[tuple] = []
-        self.clocks: dict[int, int] = defaultdict(int)
+        self.clocks: dict[int, int] = {}  # thread -> ts of its last sample
         self.closed = False
 
     @initialize(min_samples=st.integers(1, 3))
@@ -183,54 +194,92 @@ class BuilderMachine(RuleBasedStateMachine):
     def feed(self, thread, step, stack):
         if stack is REPEAT:
             stack = next((s for _, s, t in reversed(self.rows) if t == thread), ())
-        ts = self.clocks[thread] + step
+        ts = self.clocks.get(thread, 0) + step
+        sample = self.impl.Sample(ts, list(stack), thread)
+        got = self.builder.feed(sample)
         self.clocks[thread] = ts
         self.rows.append((ts, stack, thread))
         # The events of the last sample: those of everything fed, minus those before it.
         expected = model_events(self.rows, self.min_samples)
         before = model_events(self.rows[:-1], self.min_samples)
-        got = self.builder.feed(self.impl.Sample(ts, list(stack), thread))
-        assert as_tuples(got) == expected[len(before) :]
+        assert_same_list(
+            as_tuples(got),
+            expected[len(before) :],
+            render_call(self.builder.feed, sample) + " (as tuples)",
+            "feed returns the events convert_to_trace would produce for this sample",
+        )
+        self.check_own_state(render_call(self.builder.feed, sample))
+
+    @precondition(lambda self: not self.closed and self.clocks)
+    @rule(pick=st.integers(0, 2), stack=STACKS)
+    def feed_too_early(self, pick, stack):
+        thread = sorted(self.clocks)[pick % len(self.clocks)]
+        sample = self.impl.Sample(self.clocks[thread] - 1, list(stack), thread)
+        check_raises(
+            ValueError,
+            "a sample earlier than its thread's previous one is rejected, changing nothing",
+            self.builder.feed,
+            sample,
+        )
+        self.check_own_state(f"the rejected {render_call(self.builder.feed, sample)}")
+
+    @precondition(lambda self: not self.closed and self.clocks)
+    @rule()
+    def close_too_early(self):
+        ts = max(self.clocks.values()) - 1
+        check_raises(
+            ValueError,
+            "close(ts) needs ts at least the greatest ts fed; the builder stays open",
+            self.builder.close,
+            ts,
+        )
+        self.check_own_state(f"the rejected {render_call(self.builder.close, ts)}")
 
     @precondition(lambda self: not self.closed)
-    @rule(thread=st.integers(0, 2), stack=STACKS)
-    def feed_too_early(self, thread, stack):
-        if self.clocks[thread] == 0:
-            return
-        with pytest.raises(ValueError):
-            self.builder.feed(self.impl.Sample(self.clocks[thread] - 1, list(stack), thread))
-
-    @rule(step=st.sampled_from([-1, 0, 2]))
+    @rule(step=st.sampled_from([0, 2]))
     def close(self, step):
-        latest = max(self.clocks.values(), default=0)
-        ts = latest + step
-        if self.closed:
-            with pytest.raises(RuntimeError):
-                self.builder.close(ts)
-            with pytest.raises(RuntimeError):
-                self.builder.feed(self.impl.Sample(ts + 10, ["a"]))
-        elif self.rows and step < 0:
-            with pytest.raises(ValueError):
-                self.builder.close(ts)
-        else:
-            got = self.builder.close(ts)
-            self.closed = True
-            assert as_tuples(got) == model_close(self.rows, self.min_samples, ts)
+        ts = max(self.clocks.values(), default=0) + step
+        got = self.builder.close(ts)
+        self.closed = True
+        assert_same_list(
+            as_tuples(got),
+            model_close(self.rows, self.min_samples, ts),
+            render_call(self.builder.close, ts) + " (as tuples)",
+            "close ends the reported open frames, threads ascending, deepest first",
+        )
+        self.check_own_state(render_call(self.builder.close, ts))
 
-    @invariant()
-    def invariants_hold(self):
+    @precondition(lambda self: self.closed)
+    @rule()
+    def close_after_close(self):
+        check_raises(RuntimeError, "a closed builder closes no more", self.builder.close, 10**6)
+
+    @precondition(lambda self: self.closed)
+    @rule()
+    def feed_after_close(self):
+        check_raises(
+            RuntimeError,
+            "a closed builder takes no more samples",
+            self.builder.feed,
+            self.impl.Sample(10**6, ["a"]),
+        )
+
+    def check_own_state(self, step: str) -> None:
+        """The reference's own invariants after ``step`` (a learner's builder may not have
+        ``_check``). Called by the rules rather than as a hypothesis invariant, so that a
+        failing sequence lists the operations only."""
         check = getattr(self.builder, "_check", None)
         if check is not None:
-            check()
+            try:
+                check()
+            except AssertionError as exc:
+                raise AssertionError(f"TraceBuilder._check() after {step}: {exc}") from None
 
 
 @shrinks
 @pytest.mark.stage(3)
 def test_random_feeds_and_closes_agree_with_the_model(impl):
-    run_state_machine_as_test(
-        lambda: BuilderMachine(impl),
-        settings=settings(max_examples=50, stateful_step_count=20),
-    )
+    run_machine(lambda: BuilderMachine(impl), examples=50, steps=20)
 
 
 def union_length(intervals: list[tuple[int, int]]) -> int:
@@ -244,10 +293,9 @@ def union_length(intervals: list[tuple[int, int]]) -> int:
     return total
 
 
-@shrinks
-@pytest.mark.stage(4)
-@given(rows=rows_strategy(threads=2), min_samples=st.integers(1, 3), close=st.booleans())
-def test_random_events_give_the_naive_stats_and_trace(impl, rows, min_samples, close):
+def model_stats(rows, min_samples: int, close: bool) -> tuple[list[tuple], dict[str, tuple]]:
+    """The events of ``rows`` (closed one second after the last sample if ``close``)
+    and, by the definitions, the ``(calls, total, self_time)`` of each function."""
     end_ts = max((ts for ts, _, _ in rows), default=0) + 1
     events = model_events(rows, min_samples) + (
         model_close(rows, min_samples, end_ts) if close else []
@@ -259,7 +307,7 @@ def test_random_events_give_the_naive_stats_and_trace(impl, rows, min_samples, c
             continue
         stop = end_ts if f.ended_by is None else rows[f.ended_by][0]
         completed.append((f.thread, f.depth, f.name, rows[f.first][0], stop, f.first, f.last))
-    expected = {}
+    stats = {}
     for name in {c[2] for c in completed}:
         mine = [c for c in completed if c[2] == name]
         per_thread = [[c[3:5] for c in mine if c[0] == t] for t in {c[0] for c in mine}]
@@ -269,16 +317,58 @@ def test_random_events_give_the_naive_stats_and_trace(impl, rows, min_samples, c
             )
             for c in mine
         ]
-        expected[name] = impl.FunctionStats(
+        stats[name] = (
             len(mine),
             sum(union_length(intervals) for intervals in per_thread),
             sum(c[4] - c[3] for c in mine) - sum(callees),
         )
-    Event = impl.Event
-    given_events = [Event(*e) for e in events]
-    assert impl.function_stats(given_events) == expected
-    assert impl.to_chrome_trace(given_events) == {
-        "traceEvents": [
+    return events, stats
+
+
+STATS_DRAW = {
+    "rows": rows_strategy(threads=2),
+    "min_samples": st.integers(1, 3),
+    "close": st.booleans(),
+}
+
+
+@shrinks
+@pytest.mark.stage(4)
+@given(**STATS_DRAW)
+def test_random_events_give_the_stats_of_the_definitions(impl, rows, min_samples, close):
+    events, stats = model_stats(rows, min_samples, close)
+    given_events = [impl.Event(*e) for e in events]
+    got = impl.function_stats(given_events)
+    expected = {name: impl.FunctionStats(*row) for name, row in sorted(stats.items())}
+    if got != expected:
+        wrong = [
+            f"  {name}: returned {short(got.get(name))}, expected {short(expected.get(name))}"
+            for name in sorted({*got, *expected})
+            if got.get(name) != expected.get(name)
+        ]
+        raise AssertionError(
+            f"{render_call(impl.function_stats, given_events)} is wrong for "
+            f"{len(wrong)} function(s) (calls: completed activations; total: the time with at "
+            "least one activation on the stack, per thread; self_time: duration minus the "
+            "direct callees):\n" + "\n".join(wrong)
+        )
+
+
+@shrinks
+@pytest.mark.stage(4)
+@given(**STATS_DRAW)
+def test_random_events_give_one_chrome_entry_each(impl, rows, min_samples, close):
+    events, _ = model_stats(rows, min_samples, close)
+    given_events = [impl.Event(*e) for e in events]
+    trace = impl.to_chrome_trace(given_events)
+    keys = {"traceEvents", "displayTimeUnit"}
+    assert set(trace) == keys and trace["displayTimeUnit"] == "ms", (
+        f"{render_call(impl.to_chrome_trace, given_events)} has the keys {sorted(trace)} and "
+        f"displayTimeUnit {trace.get('displayTimeUnit')!r}; expected traceEvents and 'ms'"
+    )
+    assert_same_list(
+        trace["traceEvents"],
+        [
             {
                 "name": e[2],
                 "ph": "B" if e[0] == "start" else "E",
@@ -288,5 +378,6 @@ def test_random_events_give_the_naive_stats_and_trace(impl, rows, min_samples, c
             }
             for e in events
         ],
-        "displayTimeUnit": "ms",
-    }
+        render_call(impl.to_chrome_trace, given_events) + "['traceEvents']",
+        "one B or E entry per event, in order, ts in integer microseconds",
+    )
