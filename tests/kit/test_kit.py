@@ -3,10 +3,10 @@
 Every spec, starter, reference and test file exists; every test belongs to
 exactly one stage; the starter shows exactly the stage-1 API with the
 reference's signatures and fails every test (stage 1 as "not implemented");
-no spec, starter or hints file mentions a name a later stage adds. Every spec
-follows the template, and each of its example tables parses and is replayed by
-exactly one test of its stage; every performance test declares its figures;
-each family's workload runs.
+no spec or starter mentions a name a later stage adds (tests/kit/test_hints.py
+checks hints and debriefs). Every spec follows the template, and each of its
+example tables parses and is replayed by exactly one test of its stage; every
+performance test declares its figures; each family's workload runs.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def assert_prefix_signature(name: str, starter: object, reference: object) -> No
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_no_spec_starter_or_hints_mention_a_name_a_later_stage_adds(family: str) -> None:
+def test_no_spec_or_starter_mentions_a_name_a_later_stage_adds(family: str) -> None:
     api = stage_api(family)
 
     def names(stages: list[int]) -> set[str]:
@@ -148,9 +148,6 @@ def test_no_spec_starter_or_hints_mention_a_name_a_later_stage_adds(family: str)
     for stage in STAGES:
         later = names([s for s in STAGES if s > stage]) - names([s for s in STAGES if s <= stage])
         texts = {REPO.relative(REPO.spec(family, stage)): REPO.spec(family, stage).read_text()}
-        hints = hints_file(family, stage)
-        if hints.is_file():  # debriefs show once the stage has passed: they may look ahead
-            texts[REPO.relative(hints)] = hints.read_text()
         if stage == 1:
             starter = REPO.starter(family) / "__init__.py"
             texts[REPO.relative(starter)] = starter.read_text()
@@ -363,39 +360,3 @@ def test_every_workload_runs_on_the_reference(family: str, stage: int) -> None:
         f"tests/{family}/workload.py: workload(reference, 30, {stage}) returned {done!r}; "
         "expected the number of operations done, a positive int"
     )
-
-
-# --- hints and debriefs ------------------------------------------------------------------
-
-
-def hints_file(family: str, stage: int) -> Path:
-    return REPO.spec(family, stage).with_name(f"stage{stage}.hints.md")
-
-
-def debrief_file(family: str, stage: int) -> Path:
-    return REPO.spec(family, stage).with_name(f"stage{stage}.debrief.md")
-
-
-@pytest.mark.parametrize(("family", "stage"), SPECS)
-def test_a_hints_file_has_two_or_three_hints(family: str, stage: int) -> None:
-    hints = hints_file(family, stage)
-    if not hints.is_file():
-        return  # required by _test_every_stage_has_hints_and_a_debrief, once they are written
-    found = [h for h in headings(hints) if h.startswith("Hint")]
-    expected = [f"Hint {n}" for n in range(1, len(found) + 1)]
-    assert 2 <= len(found) <= 3 and found == expected, (
-        f"{REPO.relative(hints)} has the hints {found}; expected '## Hint 1', '## Hint 2' and "
-        "maybe '## Hint 3', in this order"
-    )
-
-
-@pytest.mark.parametrize(("family", "stage"), SPECS)
-def _test_every_stage_has_hints_and_a_debrief(family: str, stage: int) -> None:
-    """Not collected yet (the leading underscore): enable it once every family's
-    hints and debriefs are written."""
-    missing = [
-        REPO.relative(path)
-        for path in (hints_file(family, stage), debrief_file(family, stage))
-        if not path.is_file()
-    ]
-    assert not missing, f"missing beside the spec: {missing}"
