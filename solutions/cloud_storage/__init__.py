@@ -7,22 +7,26 @@ Data layout::
     _reversed   SortedList[name[::-1]]          every name reversed: a suffix is a prefix here
     _users      id -> _User                     "admin" from the start, then add_user's
 
-    _User.by_size   SortedList[(-size, name)]   the user's files, largest first, ties by name
+    _User.names     set[name]                   the user's files
+    _User.by_size   SortedList[(-size, name)]   the same, largest first, ties by name;
+                                                None for "admin", whose files never go by size
     _User.used      sum of their sizes
     _User.capacity  int, or math.inf for "admin"
-    _User.backup    list[(-size, name)] | None  by_size as it was at the last backup_user
+    _User.backup    list[(-size, name)] | None  the files at the last backup_user
 
 The names matching a prefix are one contiguous run of ``_names``, found by two
 bisections, and the names matching a suffix one run of ``_reversed``: a query
 counts both runs in O(log N), then reads and sorts only the shorter one.
-``by_size`` is in the order update_capacity removes files and restore_user
-puts them back, so each of those reads it from the front and never sorts.
+``by_size`` is in the order update_capacity removes files, so it reads it
+from the front and never sorts. "admin" has no capacity to update, so it has
+no ``by_size``: keeping one would double the cost of add_file.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
+from collections.abc import Iterable
+from operator import itemgetter
 
 from sortedcontainers import SortedList
 
@@ -33,12 +37,13 @@ _MAX_CHAR = chr(0x10FFFF)  # the largest character a str can hold
 
 
 class _User:
-    __slots__ = ("backup", "by_size", "capacity", "used")
+    __slots__ = ("backup", "by_size", "capacity", "names", "used")
 
     def __init__(self, capacity: int | float) -> None:
         self.capacity = capacity
         self.used = 0
-        self.by_size: SortedList = SortedList()
+        self.names: set[str] = set()
+        self.by_size: SortedList | None = None if capacity == math.inf else SortedList()
         self.backup: list[tuple[int, str]] | None = None
 
     @property
@@ -165,11 +170,15 @@ class CloudStorage:
         by_suffix = _prefix_run(self._reversed, suffix[::-1])
         # Read only the shorter run; the other condition is a string test.
         if len(by_prefix) <= len(by_suffix):
-            names = [n for n in self._names.islice(by_prefix.start, by_prefix.stop)
-                     if n.endswith(suffix)]
+            names = [
+                n for n in self._names.islice(by_prefix.start, by_prefix.stop) if n.endswith(suffix)
+            ]
         else:
-            names = [r[::-1] for r in self._reversed.islice(by_suffix.start, by_suffix.stop)
-                     if r[::-1].startswith(prefix)]
+            names = [
+                name
+                for reversed_name in self._reversed.islice(by_suffix.start, by_suffix.stop)
+                if (name := reversed_name[::-1]).startswith(prefix)
+            ]
         return self._ranked(names, len(names))
 
     def largest_files(self, prefix: str, n: int) -> list[tuple[str, int]]:
@@ -284,8 +293,9 @@ class CloudStorage:
         source = self._users.get(source_id)
         if target is None or source is None or target is source or ADMIN in (target_id, source_id):
             return None
-        for negated, name in source.by_size:
-            self._files[name] = (-negated, target_id)
+        for name in source.names:
+            self._files[name] = (self._files[name][0], target_id)
+        target.names |= source.names
         target.by_size.update(source.by_size)
         target.used += source.used
         target.capacity += source.capacity
@@ -312,7 +322,8 @@ class CloudStorage:
         user = self._users.get(user_id)
         if user is None:
             return None
-        user.backup = list(user.by_size)
+        files = self._files
+        user.backup = [(-files[name][0], name) for name in user.names]
         return len(user.backup)
 
     def restore_user(self, user_id: str) -> int | None:
@@ -323,7 +334,8 @@ class CloudStorage:
         by another user and a file that does not fit the room left. The backup
         stays; no backup restores to no files (0). None if there is no such user.
 
-        Runtime complexity: O((B + F) log N), B backed-up and F current files of the user
+        Runtime complexity: O(B log B + (B + F) log N), B backed-up and F current
+        files of the user, N files in all
 
         >>> storage = CloudStorage()
         >>> _ = storage.add_file("a", 1), storage.backup_user("admin"), storage.delete_file("a")
@@ -335,11 +347,11 @@ class CloudStorage:
         user = self._users.get(user_id)
         if user is None:
             return None
-        for _, name in list(user.by_size):
+        for name in list(user.names):
             self._remove(name)
         restored = 0
-        # The backup is in by_size order, which is the order files go back in.
-        for negated, name in user.backup or ():
+        # Largest first, ties by name: (-size, name) order.
+        for negated, name in sorted(user.backup or ()):
             if name not in self._files and -negated <= user.room:
                 self._put(user_id, user, name, -negated)
                 restored += 1
@@ -359,7 +371,9 @@ class CloudStorage:
         self._files[name] = (size, owner)
         self._names.add(name)
         self._reversed.add(name[::-1])
-        user.by_size.add((-size, name))
+        user.names.add(name)
+        if user.by_size is not None:
+            user.by_size.add((-size, name))
         user.used += size
 
     def _remove(self, name: str) -> int:
@@ -368,15 +382,19 @@ class CloudStorage:
         self._names.remove(name)
         self._reversed.remove(name[::-1])
         user = self._users[owner]
-        user.by_size.remove((-size, name))
+        user.names.remove(name)
+        if user.by_size is not None:
+            user.by_size.remove((-size, name))
         user.used -= size
         return size
 
-    def _ranked(self, names, n: int) -> list[tuple[str, int]]:
+    def _ranked(self, names: Iterable[str], n: int) -> list[tuple[str, int]]:
         """The first ``n`` of ``names`` by size descending, then name ascending."""
         files = self._files
-        best = heapq.nsmallest(n, ((-files[name][0], name) for name in names))
-        return [(name, -negated) for negated, name in best]
+        ranked = sorted([(name, files[name][0]) for name in names])
+        ranked.sort(key=_size, reverse=True)  # stable: equal sizes stay in name order
+        del ranked[n:]
+        return ranked
 
     def _check(self) -> None:
         """Assert the internal invariants, in O(everything): the model tests call it."""
@@ -386,17 +404,23 @@ class CloudStorage:
         assert list(self._reversed) == sorted(n[::-1] for n in self._files), "and _reversed"
         admin = self._users.get(ADMIN)
         assert admin is not None and admin.capacity == math.inf, "admin is there, unlimited"
+        assert admin.by_size is None, "admin's files never go by size"
         owned = 0
         for user_id, user in self._users.items():
-            user.by_size._check()
-            mine = sorted((-size, name) for name, (size, owner) in self._files.items()
-                          if owner == user_id)
-            assert list(user.by_size) == mine, f"{user_id}'s size index holds its files"
+            mine = sorted(
+                (-size, name) for name, (size, owner) in self._files.items() if owner == user_id
+            )
+            assert user.names == {name for _, name in mine}, f"{user_id}'s names are its files"
+            if user_id != ADMIN:
+                user.by_size._check()
+                assert list(user.by_size) == mine, f"{user_id}'s size index holds its files"
             assert user.used == sum(-negated for negated, _ in mine), f"{user_id}'s used room"
             assert 0 <= user.used <= user.capacity, f"{user_id}'s files fit its capacity"
-            assert user.backup is None or user.backup == sorted(user.backup), "backups in order"
             owned += len(mine)
         assert owned == len(self._files), "every file has a live owner"
+
+
+_size = itemgetter(1)
 
 
 def _prefix_run(index: SortedList, prefix: str) -> range:
