@@ -3,8 +3,8 @@
 Data layout::
 
     _files      name -> (size, owner id)        every file, whoever owns it
-    _names      SortedList[name]                every name, in str order
-    _reversed   SortedList[name[::-1]]          every name reversed: a suffix is a prefix here
+    _names      SortedList[name]                every name, in str order     } from the first
+    _reversed   SortedList[name[::-1]]          every name reversed          } query on
     _users      id -> _User                     "admin" from the start, then add_user's
 
     _User.names     set[name]                   the user's files
@@ -17,6 +17,8 @@ Data layout::
 The names matching a prefix are one contiguous run of ``_names``, found by two
 bisections, and the names matching a suffix one run of ``_reversed``: a query
 counts both runs in O(log N), then reads and sorts only the shorter one.
+The two indexes are made by one sort at the first query and kept up to date
+from then on, so a storage that is only filled and read never pays for them.
 ``by_size`` is in the order update_capacity removes files, so it reads it
 from the front and never sorts. "admin" has no capacity to update, so it has
 no ``by_size``: keeping one would double the cost of add_file.
@@ -73,8 +75,8 @@ class CloudStorage:
         Runtime complexity: O(1)
         """
         self._files: dict[str, tuple[int, str]] = {}
-        self._names: SortedList = SortedList()
-        self._reversed: SortedList = SortedList()
+        self._names: SortedList | None = None  # see _indexes()
+        self._reversed: SortedList | None = None
         self._users: dict[str, _User] = {ADMIN: _User(math.inf)}
 
     # -- stage 1: files ---------------------------------------------------------
@@ -166,17 +168,16 @@ class CloudStorage:
         """
         _require_str("prefix", prefix)
         _require_str("suffix", suffix)
-        by_prefix = _prefix_run(self._names, prefix)
-        by_suffix = _prefix_run(self._reversed, suffix[::-1])
+        names, reversed_names = self._indexes()
+        by_prefix = _prefix_run(names, prefix)
+        by_suffix = _prefix_run(reversed_names, suffix[::-1])
         # Read only the shorter run; the other condition is a string test.
         if len(by_prefix) <= len(by_suffix):
-            names = [
-                n for n in self._names.islice(by_prefix.start, by_prefix.stop) if n.endswith(suffix)
-            ]
+            names = [n for n in names.islice(by_prefix.start, by_prefix.stop) if n.endswith(suffix)]
         else:
             names = [
                 name
-                for reversed_name in self._reversed.islice(by_suffix.start, by_suffix.stop)
+                for reversed_name in reversed_names.islice(by_suffix.start, by_suffix.stop)
                 if (name := reversed_name[::-1]).startswith(prefix)
             ]
         return self._ranked(names, len(names))
@@ -196,8 +197,9 @@ class CloudStorage:
         _require_str("prefix", prefix)
         _require_int("n", n)
         _require_at_least("n", n, 1)
-        run = _prefix_run(self._names, prefix)
-        return self._ranked(self._names.islice(run.start, run.stop), n)
+        names, _ = self._indexes()
+        run = _prefix_run(names, prefix)
+        return self._ranked(names.islice(run.start, run.stop), n)
 
     # -- stage 3: users with capacity -----------------------------------------------
 
@@ -334,8 +336,8 @@ class CloudStorage:
         by another user and a file that does not fit the room left. The backup
         stays; no backup restores to no files (0). None if there is no such user.
 
-        Runtime complexity: O(B log B + (B + F) log N), B backed-up and F current
-        files of the user, N files in all
+        Runtime complexity: O(B log B + F + C log N), B backed-up and F current
+        files of the user, C of them changed, N files in all
 
         >>> storage = CloudStorage()
         >>> _ = storage.add_file("a", 1), storage.backup_user("admin"), storage.delete_file("a")
@@ -347,17 +349,39 @@ class CloudStorage:
         user = self._users.get(user_id)
         if user is None:
             return None
-        for name in list(user.names):
-            self._remove(name)
-        restored = 0
-        # Largest first, ties by name: (-size, name) order.
+        # First decide what goes back, as if the user's files were gone: its
+        # own names are free, and the whole capacity is room. Largest first,
+        # ties by name: (-size, name) order.
+        files = self._files
+        room = user.capacity
+        back: dict[str, int] = {}
         for negated, name in sorted(user.backup or ()):
-            if name not in self._files and -negated <= user.room:
-                self._put(user_id, user, name, -negated)
-                restored += 1
-        return restored
+            holder = files.get(name)
+            if (holder is None or holder[1] == user_id) and -negated <= room:
+                back[name] = -negated
+                room += negated
+        # Then touch only the differences: a file already there with its
+        # backed-up size stays, which is the same as removing it and putting
+        # it back, without two index updates per unchanged file.
+        for name in [n for n in user.names if back.get(n) != files[n][0]]:
+            self._remove(name)
+        for name, size in back.items():
+            if name not in files:
+                self._put(user_id, user, name, size)
+        return len(back)
 
     # -- internals --------------------------------------------------------------------
+
+    def _indexes(self) -> tuple[SortedList, SortedList]:
+        """The sorted indexes of the names and of the reversed names.
+
+        Made by one sort at the first query, O(N log N) once, amortised over
+        the adds before it; kept up to date by _put and _remove from then on.
+        """
+        if self._names is None or self._reversed is None:
+            self._names = SortedList(self._files)
+            self._reversed = SortedList(name[::-1] for name in self._files)
+        return self._names, self._reversed
 
     def _add(self, owner: str, name: str, size: int) -> int | float | None:
         """Store a file for ``owner`` if the name is free and it fits; the room left, else None."""
@@ -369,8 +393,9 @@ class CloudStorage:
 
     def _put(self, owner: str, user: _User, name: str, size: int) -> None:
         self._files[name] = (size, owner)
-        self._names.add(name)
-        self._reversed.add(name[::-1])
+        if self._names is not None:
+            self._names.add(name)
+            self._reversed.add(name[::-1])
         user.names.add(name)
         if user.by_size is not None:
             user.by_size.add((-size, name))
@@ -379,8 +404,9 @@ class CloudStorage:
     def _remove(self, name: str) -> int:
         """Remove an existing file from every index; its size."""
         size, owner = self._files.pop(name)
-        self._names.remove(name)
-        self._reversed.remove(name[::-1])
+        if self._names is not None:
+            self._names.remove(name)
+            self._reversed.remove(name[::-1])
         user = self._users[owner]
         user.names.remove(name)
         if user.by_size is not None:
@@ -398,10 +424,12 @@ class CloudStorage:
 
     def _check(self) -> None:
         """Assert the internal invariants, in O(everything): the model tests call it."""
-        for index in (self._names, self._reversed):
-            index._check()
-        assert list(self._names) == sorted(self._files), "_names holds every name"
-        assert list(self._reversed) == sorted(n[::-1] for n in self._files), "and _reversed"
+        assert (self._names is None) == (self._reversed is None), "both indexes or none"
+        if self._names is not None:
+            for index in (self._names, self._reversed):
+                index._check()
+            assert list(self._names) == sorted(self._files), "_names holds every name"
+            assert list(self._reversed) == sorted(n[::-1] for n in self._files), "and _reversed"
         admin = self._users.get(ADMIN)
         assert admin is not None and admin.capacity == math.inf, "admin is there, unlimited"
         assert admin.by_size is None, "admin's files never go by size"
