@@ -140,18 +140,28 @@ RULES = {
 }
 
 
+AFTER_EACH_STEP = (
+    "checked after every step: the last operation listed left the files unlike the model's"
+)
+
+
 class FilesMachine(RuleBasedStateMachine):
     """Stage 1: add_file, get_file_size, delete_file, copy_file, rejected calls."""
 
     bad_calls = (
-        ("add_file", ("", 1), ValueError),
-        ("add_file", ("a", -1), ValueError),
-        ("add_file", ("a", True), TypeError),
-        ("add_file", ("", 1.0), TypeError),
-        ("get_file_size", (b"a",), TypeError),
-        ("delete_file", ("",), ValueError),
-        ("copy_file", ("a", ""), ValueError),
-        ("copy_file", (None, "b"), TypeError),
+        ("add_file", ("", 1), ValueError, "names are not empty"),
+        ("add_file", ("a", -1), ValueError, "sizes are not negative"),
+        ("add_file", ("a", True), TypeError, "bool is not a size"),
+        ("add_file", ("", 1.0), TypeError, "types are checked before values"),
+        ("get_file_size", (b"a",), TypeError, "names are str"),
+        ("delete_file", ("",), ValueError, "names are not empty"),
+        (
+            "copy_file",
+            ("a", ""),
+            ValueError,
+            "names are not empty, checked before the source is looked up",
+        ),
+        ("copy_file", (None, "b"), TypeError, "names are str"),
     )
 
     def __init__(self, new_storage) -> None:
@@ -159,10 +169,10 @@ class FilesMachine(RuleBasedStateMachine):
         self.storage = new_storage()
         self.model = Model()
 
-    def check(self, method: str, *args) -> None:
+    def check(self, method: str, *args, rule: str | None = None) -> None:
         """The same call on the code and on the model: the same result."""
         expected = getattr(self.model, method)(*args)
-        self.storage.expect(method, *args, returns=expected, rule=RULES[method])
+        self.storage.expect(method, *args, returns=expected, rule=rule or RULES[method])
 
     @rule(name=NAMES, size=SIZES)
     def add_file(self, name, size):
@@ -182,8 +192,8 @@ class FilesMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def reject_a_bad_call(self, data):
-        method, args, error = data.draw(st.sampled_from(self.bad_calls))
-        self.storage.refuses(error, method, *args, rule="types, then values, are checked first")
+        method, args, error, why = data.draw(st.sampled_from(self.bad_calls))
+        self.storage.refuses(error, method, *args, rule=why)
 
     @invariant()
     def internal_invariants_hold(self):
@@ -198,7 +208,7 @@ class FilesSizesMachine(FilesMachine):
     @invariant()
     def every_size_agrees_with_the_model(self):
         for name in ("a", "b", "ab", "ba", "aba", "a/b"):
-            self.check("get_file_size", name)
+            self.check("get_file_size", name, rule=AFTER_EACH_STEP)
 
 
 class QueriesMachine(FilesMachine):
@@ -206,9 +216,9 @@ class QueriesMachine(FilesMachine):
 
     bad_calls = (
         *FilesMachine.bad_calls,
-        ("find_files", ("a", None), TypeError),
-        ("largest_files", ("a", 0), ValueError),
-        ("largest_files", ("a", True), TypeError),
+        ("find_files", ("a", None), TypeError, "suffixes are str"),
+        ("largest_files", ("a", 0), ValueError, "n is at least 1"),
+        ("largest_files", ("a", True), TypeError, "bool is not an int"),
     )
 
     @rule(prefix=TEXTS, suffix=TEXTS)
@@ -221,7 +231,7 @@ class QueriesMachine(FilesMachine):
 
     @invariant()
     def every_file_agrees_with_the_model(self):
-        self.check("find_files", "", "")
+        self.check("find_files", "", "", rule=AFTER_EACH_STEP)
 
 
 class UsersMachine(QueriesMachine):
@@ -229,14 +239,14 @@ class UsersMachine(QueriesMachine):
 
     bad_calls = (
         *QueriesMachine.bad_calls,
-        ("add_user", ("u", -1), ValueError),
-        ("add_user", ("", True), TypeError),
-        ("add_file_by", ("u", "a", -1), ValueError),
-        ("add_file_by", ("u", 1, 1), TypeError),
-        ("update_capacity", ("u", -1), ValueError),
-        ("update_capacity", ("u", 1.0), TypeError),
-        ("merge_user", ("u", ""), ValueError),
-        ("merge_user", ("u", None), TypeError),
+        ("add_user", ("u", -1), ValueError, "capacities are not negative"),
+        ("add_user", ("", True), TypeError, "bool is not a capacity; types before values"),
+        ("add_file_by", ("u", "a", -1), ValueError, "sizes are not negative"),
+        ("add_file_by", ("u", 1, 1), TypeError, "names are str"),
+        ("update_capacity", ("u", -1), ValueError, "capacities are not negative"),
+        ("update_capacity", ("u", 1.0), TypeError, "capacities are int"),
+        ("merge_user", ("u", ""), ValueError, "user ids are not empty"),
+        ("merge_user", ("u", None), TypeError, "user ids are str"),
     )
 
     @rule(user=USERS, capacity=CAPACITIES)
@@ -261,8 +271,8 @@ class BackupsMachine(UsersMachine):
 
     bad_calls = (
         *UsersMachine.bad_calls,
-        ("backup_user", ("",), ValueError),
-        ("restore_user", (None,), TypeError),
+        ("backup_user", ("",), ValueError, "user ids are not empty"),
+        ("restore_user", (None,), TypeError, "user ids are str"),
     )
 
     @rule(user=USERS)

@@ -236,8 +236,11 @@ def test_a_merge_discards_the_source_backup(new_storage):
     storage.expect("backup_user", "v", returns=1, rule="setup")
     storage.expect("merge_user", "u", "v", returns=0, rule="setup")
     storage.expect("add_user", "v", 5, returns=True, rule="the id again")
-    storage.expect("restore_user", "v", returns=0, rule="a re-added id starts with no backup")
-    storage.expect("get_file_size", "m", returns=5, rule="the merged file stays u's")
+    storage.expect("delete_file", "m", returns=5, rule="the old v's file, u's now, is deleted")
+    storage.expect(
+        "restore_user", "v", returns=0, rule="the old v's backup was discarded by the merge"
+    )
+    storage.expect("get_file_size", "m", returns=None, rule="nothing of the old v's comes back")
 
 
 def test_a_merge_into_a_user_without_backup_leaves_it_without(new_storage):
