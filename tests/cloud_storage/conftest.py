@@ -33,20 +33,20 @@ RULES = {
     "count": "n is an int >= 1, and bool is not an int",
 }
 
-# The kind of each argument of each method.
-SIGNATURES: dict[str, tuple[str, ...]] = {
-    "add_file": ("name", "size"),
-    "get_file_size": ("name",),
-    "delete_file": ("name",),
-    "copy_file": ("name", "name"),
-    "find_files": ("text", "text"),
-    "largest_files": ("text", "count"),
-    "add_user": ("name", "size"),
-    "add_file_by": ("name", "name", "size"),
-    "update_capacity": ("name", "size"),
-    "merge_user": ("name", "name"),
-    "backup_user": ("name",),
-    "restore_user": ("name",),
+# The parameters of each method, with their kinds.
+SIGNATURES: dict[str, tuple[tuple[str, str], ...]] = {
+    "add_file": (("name", "name"), ("size", "size")),
+    "get_file_size": (("name", "name"),),
+    "delete_file": (("name", "name"),),
+    "copy_file": (("source", "name"), ("target", "name")),
+    "find_files": (("prefix", "text"), ("suffix", "text")),
+    "largest_files": (("prefix", "text"), ("n", "count")),
+    "add_user": (("user_id", "name"), ("capacity", "size")),
+    "add_file_by": (("user_id", "name"), ("name", "name"), ("size", "size")),
+    "update_capacity": (("user_id", "name"), ("capacity", "size")),
+    "merge_user": (("target_id", "name"), ("source_id", "name")),
+    "backup_user": (("user_id", "name"),),
+    "restore_user": (("user_id", "name"),),
 }
 
 
@@ -77,13 +77,20 @@ class Checked:
             f"{render(method, args)} returned {actual!r}; expected {returns!r} ({rule})"
         )
 
-    def refuses(self, error: type[Exception], method: str, *args: object, rule: str) -> None:
-        """The call raises ``error``, with a message."""
+    def refuses(
+        self, error: type[Exception], method: str, *args: object, rule: str, names: str = ""
+    ) -> None:
+        """The call raises ``error``, with a message (that contains ``names``: the
+        argument at fault)."""
         call = render(method, args)
         try:
             actual = self.call(method, *args)
         except error as exc:
             assert str(exc), f"{call} raised {error.__name__} with no message; say what was wrong"
+            assert names in str(exc), (
+                f"{call} raised {error.__name__}({str(exc)!r}); the message must name the "
+                f"argument at fault, {names!r}"
+            )
             return
         except NotImplementedError:
             raise
@@ -138,27 +145,31 @@ def new_storage(impl) -> Callable[[], Checked]:
 # --- the argument checks every method shares -----------------------------------
 
 
-def bad_calls(method: str, args: Sequence[object]) -> list[tuple[tuple, type[Exception], str]]:
+def bad_calls(method: str, args: Sequence[object]) -> list[tuple[tuple, type[Exception], str, str]]:
     """Each argument in turn replaced by one of a wrong type (TypeError) or of
-    the right type and a refused value (ValueError): ``(args, error, rule)``."""
+    the right type and a refused value (ValueError): ``(args, error, rule,
+    parameter)``."""
     calls = []
-    for position, kind in enumerate(SIGNATURES[method]):
+    for position, (parameter, kind) in enumerate(SIGNATURES[method]):
         for error, bads in ((TypeError, BAD_TYPES[kind]), (ValueError, BAD_VALUES[kind])):
             for bad in bads:
-                calls.append(((*args[:position], bad, *args[position + 1 :]), error, RULES[kind]))
+                bad_args = (*args[:position], bad, *args[position + 1 :])
+                calls.append((bad_args, error, RULES[kind], parameter))
     return calls
 
 
-def types_before_values_calls(method: str, args: Sequence[object]) -> list[tuple[tuple, str]]:
+def types_before_values_calls(method: str, args: Sequence[object]) -> list[tuple[tuple, str, str]]:
     """One argument of a wrong type, every other one of a refused value where
-    its kind has one: ``(args, rule)``; each must raise TypeError."""
-    kinds = SIGNATURES[method]
+    its kind has one: ``(args, rule, parameter)``; each must raise TypeError
+    naming that parameter."""
+    kinds = [kind for _, kind in SIGNATURES[method]]
     worst = [BAD_VALUES[k][0] if BAD_VALUES[k] else a for k, a in zip(kinds, args, strict=True)]
     calls = []
-    for position, kind in enumerate(kinds):
+    for position, (parameter, kind) in enumerate(SIGNATURES[method]):
         if any(BAD_VALUES[k] for i, k in enumerate(kinds) if i != position):
             for bad in BAD_TYPES[kind]:
-                calls.append(((*worst[:position], bad, *worst[position + 1 :]), RULES[kind]))
+                bad_args = (*worst[:position], bad, *worst[position + 1 :])
+                calls.append((bad_args, RULES[kind], parameter))
     return calls
 
 

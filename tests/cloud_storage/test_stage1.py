@@ -170,9 +170,9 @@ def test_two_storages_share_nothing(new_storage):
 def test_an_argument_of_a_wrong_type_raises_type_error(new_storage, rejected_calls, method):
     storage = holding_a_and_b(new_storage)
     for args in (SUCCEEDING[method], FAILING[method]):
-        for bad, error, rule in rejected_calls(method, args):
+        for bad, error, rule, parameter in rejected_calls(method, args):
             if error is TypeError:
-                storage.refuses(TypeError, method, *bad, rule=rule)
+                storage.refuses(TypeError, method, *bad, rule=rule, names=parameter)
 
 
 @pytest.mark.parametrize("method", SUCCEEDING)
@@ -181,21 +181,29 @@ def test_a_refused_value_raises_value_error_before_anything_is_looked_up(
 ):
     storage = holding_a_and_b(new_storage)
     for args in (SUCCEEDING[method], FAILING[method]):
-        for bad, error, rule in rejected_calls(method, args):
+        for bad, error, rule, parameter in rejected_calls(method, args):
             if error is ValueError:
-                storage.refuses(ValueError, method, *bad, rule=f"{rule}, checked before lookups")
+                storage.refuses(
+                    ValueError,
+                    method,
+                    *bad,
+                    rule=f"{rule}, checked before lookups",
+                    names=parameter,
+                )
 
 
 @pytest.mark.parametrize("method", [m for m in SUCCEEDING if len(SUCCEEDING[m]) > 1])
 def test_types_are_checked_before_values(new_storage, type_first_calls, method):
     storage = holding_a_and_b(new_storage)
     for args in (SUCCEEDING[method], FAILING[method]):
-        for bad, rule in type_first_calls(method, args):
-            storage.refuses(TypeError, method, *bad, rule=f"{rule}; types are checked first")
+        for bad, rule, parameter in type_first_calls(method, args):
+            storage.refuses(
+                TypeError, method, *bad, rule=f"{rule}; types are checked first", names=parameter
+            )
 
 
 @pytest.mark.parametrize("method", SUCCEEDING)
 def test_a_rejected_call_changes_nothing(new_storage, rejected_calls, method):
     storage = holding_a_and_b(new_storage)
-    for bad, error, _ in rejected_calls(method, SUCCEEDING[method]):
+    for bad, error, _, _ in rejected_calls(method, SUCCEEDING[method]):
         storage.changes_nothing(method, bad, error, observe=sizes)

@@ -189,30 +189,32 @@ def test_str_and_int_subclasses_are_accepted(new_storage):
 def test_an_argument_of_a_wrong_type_raises_type_error(new_storage, rejected_calls, method):
     storage = new_storage().given(**{"a.txt": 1, "ab.txt": 2})
     for args in (SUCCEEDING[method], FAILING[method]):
-        for bad, error, rule in rejected_calls(method, args):
+        for bad, error, rule, parameter in rejected_calls(method, args):
             if error is TypeError:
-                storage.refuses(TypeError, method, *bad, rule=rule)
+                storage.refuses(TypeError, method, *bad, rule=rule, names=parameter)
 
 
 def test_n_below_one_raises_value_error_before_anything_is_looked_up(new_storage, rejected_calls):
     storage = new_storage().given(**{"a.txt": 1, "ab.txt": 2})
     for args in (SUCCEEDING["largest_files"], FAILING["largest_files"]):
-        for bad, error, rule in rejected_calls("largest_files", args):
+        for bad, error, rule, parameter in rejected_calls("largest_files", args):
             if error is ValueError:
-                storage.refuses(ValueError, "largest_files", *bad, rule=rule)
+                storage.refuses(ValueError, "largest_files", *bad, rule=rule, names=parameter)
 
 
 def test_types_are_checked_before_values(new_storage, type_first_calls):
     storage = new_storage().given(**{"a.txt": 1})
     for args in (SUCCEEDING["largest_files"], FAILING["largest_files"]):
-        for bad, rule in type_first_calls("largest_files", args):
-            storage.refuses(TypeError, "largest_files", *bad, rule=f"{rule}; types first")
+        for bad, rule, parameter in type_first_calls("largest_files", args):
+            storage.refuses(
+                TypeError, "largest_files", *bad, rule=f"{rule}; types first", names=parameter
+            )
 
 
 @pytest.mark.parametrize("method", SUCCEEDING)
 def test_a_rejected_call_changes_nothing(new_storage, rejected_calls, method):
     storage = new_storage().given(**{"a.txt": 1, "ab.txt": 2})
-    for bad, error, _ in rejected_calls(method, SUCCEEDING[method]):
+    for bad, error, _, _ in rejected_calls(method, SUCCEEDING[method]):
         storage.changes_nothing(method, bad, error, observe=everything)
 
 

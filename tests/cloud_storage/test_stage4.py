@@ -275,24 +275,24 @@ def test_str_subclasses_are_accepted(new_storage):
 def test_an_argument_of_a_wrong_type_raises_type_error(new_storage, rejected_calls, method):
     storage = backed_up(new_storage)
     for args in (SUCCEEDING[method], FAILING[method]):
-        for bad, error, rule in rejected_calls(method, args):
+        for bad, error, rule, parameter in rejected_calls(method, args):
             if error is TypeError:
-                storage.refuses(TypeError, method, *bad, rule=rule)
+                storage.refuses(TypeError, method, *bad, rule=rule, names=parameter)
 
 
 @pytest.mark.parametrize("method", SUCCEEDING)
 def test_a_refused_value_raises_value_error(new_storage, rejected_calls, method):
     storage = backed_up(new_storage)
-    for bad, error, rule in rejected_calls(method, SUCCEEDING[method]):
+    for bad, error, rule, parameter in rejected_calls(method, SUCCEEDING[method]):
         if error is ValueError:
-            storage.refuses(ValueError, method, *bad, rule=rule)
+            storage.refuses(ValueError, method, *bad, rule=rule, names=parameter)
 
 
 @pytest.mark.parametrize("method", SUCCEEDING)
 def test_a_rejected_call_changes_nothing(new_storage, rejected_calls, method):
     storage = backed_up(new_storage)
     storage.expect("delete_file", "a", returns=4, rule="setup: a restore would change this")
-    for bad, error, _ in rejected_calls(method, SUCCEEDING[method]):
+    for bad, error, _, _ in rejected_calls(method, SUCCEEDING[method]):
         storage.changes_nothing(method, bad, error, observe=state)
     storage.expect("backup_user", "u", returns=2, rule="rejected calls left u with b and c")
 
