@@ -9,6 +9,7 @@ expected TypeError (sizes are int, and bool is not an int)``.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -87,7 +88,7 @@ class Checked:
             actual = self.call(method, *args)
         except error as exc:
             assert str(exc), f"{call} raised {error.__name__} with no message; say what was wrong"
-            assert names in str(exc), (
+            assert re.search(rf"\b{re.escape(names)}\b", str(exc)), (
                 f"{call} raised {error.__name__}({str(exc)!r}); the message must name the "
                 f"argument at fault, {names!r}"
             )
