@@ -118,11 +118,11 @@ class Web:
                 self.host_in_flight[host] -= 1
 
     def _answer(self, url: str, attempt: int) -> Any:
-        if url not in self.pages:
-            raise LookupError(f"404: no page {url}")
         failures = self.first.get(url, [])
         if attempt <= len(failures):
             raise failures[attempt - 1]
+        if url not in self.pages:
+            raise LookupError(f"404: no page {url}")
         links = self.pages[url]
         if isinstance(links, BaseException) or (
             isinstance(links, type) and issubclass(links, BaseException)
