@@ -17,6 +17,7 @@ from tests.web_crawler.web import (
     Call,
     Gate,
     Web,
+    accepts,
     bfs,
     crawl,
     example_calls,
@@ -199,6 +200,7 @@ def test_one_worker_fetches_one_page_at_a_time(impl, shaken):
 
 @pytest.mark.parametrize("workers", [True, False, 2.0, "2", None, [2]], ids=repr)
 def test_workers_that_is_not_an_int_raises_type_error(impl, workers):
+    accepts(impl, "crawl", workers=2)
     web = Web({A: []})
     refuses(
         impl,
@@ -210,6 +212,7 @@ def test_workers_that_is_not_an_int_raises_type_error(impl, workers):
 
 @pytest.mark.parametrize("workers", [0, -1, -100])
 def test_workers_below_one_raises_value_error(impl, workers):
+    accepts(impl, "crawl", workers=1)
     web = Web({A: []})
     refuses(
         impl, ValueError, Call("crawl", (A, web), {"workers": workers}), "workers is at least 1"
@@ -217,6 +220,7 @@ def test_workers_below_one_raises_value_error(impl, workers):
 
 
 def test_every_type_is_checked_before_any_value(impl):
+    accepts(impl, "crawl", workers=3)
     web = Web({A: []})
     refuses(
         impl,

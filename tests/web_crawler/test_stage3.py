@@ -14,6 +14,7 @@ from tests.web_crawler.web import (
     Call,
     Robots,
     Web,
+    accepts,
     bfs,
     crawl,
     example_calls,
@@ -387,6 +388,9 @@ def test_every_option_together_agrees_with_the_model(impl, shaken):
         )
 
 
+VALID = {"max_depth": 2, "max_pages": 5, "per_host": 1, "hosts": ["b.com"], "robots": Robots()}
+
+
 BAD_TYPES = [
     ("max_depth", 1.0),
     ("max_depth", True),
@@ -406,6 +410,7 @@ BAD_TYPES = [
 
 @pytest.mark.parametrize(("name", "value"), BAD_TYPES, ids=repr)
 def test_an_option_of_the_wrong_type_raises_type_error(impl, name, value):
+    accepts(impl, "crawl", **{name: VALID[name]})
     web = Web({A: []})
     refuses(
         impl,
@@ -421,6 +426,7 @@ def test_an_option_of_the_wrong_type_raises_type_error(impl, name, value):
     ("name", "value"), [("max_depth", -1), ("max_pages", -1), ("per_host", 0), ("per_host", -2)]
 )
 def test_an_option_out_of_range_raises_value_error(impl, name, value):
+    accepts(impl, "crawl", **{name: VALID[name]})
     web = Web({A: []})
     refuses(
         impl,
@@ -431,6 +437,7 @@ def test_an_option_out_of_range_raises_value_error(impl, name, value):
 
 
 def test_options_are_checked_before_robots_is_asked_or_anything_fetched(impl):
+    accepts(impl, "crawl", robots=Robots(), max_pages=1, per_host=1)
     robots = Robots()
     web = Web({A: []})
     refuses(

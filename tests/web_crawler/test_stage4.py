@@ -15,6 +15,7 @@ from tests.web_crawler.web import (
     Robots,
     Sleeps,
     Web,
+    accepts,
     bfs,
     crawl,
     crawl_report,
@@ -322,6 +323,19 @@ def test_the_default_backoff_waits_through_time_sleep_by_default(impl):
     expect(report.failed, {}, f"{call}.failed", "the retry answered (after a real 1 ms sleep)")
 
 
+VALID = {
+    "retries": 1,
+    "backoff": 0.2,
+    "sleep": Sleeps(),
+    "workers": 2,
+    "max_depth": 1,
+    "max_pages": 3,
+    "per_host": 1,
+    "hosts": ["b.com"],
+    "robots": Robots(),
+}
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -342,6 +356,7 @@ def test_the_default_backoff_waits_through_time_sleep_by_default(impl):
     ids=repr,
 )
 def test_an_argument_of_the_wrong_type_raises_type_error(impl, name, value):
+    accepts(impl, "crawl_report", **{name: VALID[name]})
     web = Web({A: []})
     refuses(
         impl, TypeError, Call("crawl_report", (A, web), {name: value}), f"{name} has the wrong type"
@@ -362,6 +377,7 @@ def test_an_argument_of_the_wrong_type_raises_type_error(impl, name, value):
     ids=repr,
 )
 def test_an_argument_out_of_range_raises_value_error(impl, name, value):
+    accepts(impl, "crawl_report", **{name: VALID[name]})
     web = Web({A: []})
     refuses(
         impl,
@@ -372,6 +388,7 @@ def test_an_argument_out_of_range_raises_value_error(impl, name, value):
 
 
 def test_types_are_checked_before_values(impl):
+    accepts(impl, "crawl_report", retries=1, sleep=Sleeps())
     web = Web({A: []})
     refuses(
         impl,

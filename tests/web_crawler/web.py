@@ -255,6 +255,16 @@ def first_difference(actual: list[Any], expected: list[Any]) -> int:
     return next((i for i, (a, e) in enumerate(pairs) if a != e), min(len(actual), len(expected)))
 
 
+def accepts(impl: Any, function: str, **options: Any) -> None:
+    """A one-page crawl with these (valid) options works: the code takes the arguments at
+    all, so that a refusal of a bad value in the same test is the code's own check."""
+    web = Web({"http://a.com/": []})
+    call = Call(function, ("http://a.com/", web), options)
+    result = call.run(impl)
+    pages = result if function == "crawl" else result.pages
+    expect(pages, ["http://a.com/"], call, "a one-page crawl with valid options")
+
+
 def no_problems(web: Web, call: Call) -> None:
     """No rule broken inside fetch (those exceptions went to the crawler, not the test)."""
     assert not web.problems, f"{call}: " + "; ".join(web.problems[:3])
@@ -417,7 +427,10 @@ class ExampleWeb:
 
 
 def example_calls(family: str, stage: int) -> Iterator[Any]:
-    """One ``pytest.param((webs, call table))`` per call table of the stage's spec."""
+    """One ``pytest.param((webs, call table))`` per call table of the stage's spec.
+
+    No stage mark: the test module that replays them has its own.
+    """
     described = ExampleWeb()
     for table in example_tables(family, stage):
         if "call" not in table.columns:
@@ -426,7 +439,7 @@ def example_calls(family: str, stage: int) -> Iterator[Any]:
         webs = ExampleWeb(
             dict(described.pages), dict(described.delays), dict(described.first), described.rules
         )
-        yield pytest.param((webs, table), marks=pytest.mark.stage(stage), id=table.id)
+        yield pytest.param((webs, table), id=table.id)
 
 
 def replay_calls(impl: Any, webs: ExampleWeb, table: ExampleTable) -> None:
