@@ -297,6 +297,7 @@ class _Crawl:
         self.fetch_page = fetch_page
         self.seen: set[str] = {options.start}
         self.pages: list[str] = []
+        self.page_hosts: list[str] = []  # the host of each page, for _check
         self.failed: dict[str, str] = {}
         self.attempts = 0
         self.rules: dict[str, tuple[str, ...]] = {}
@@ -319,8 +320,9 @@ class _Crawl:
         while level:
             admitted = self._admit(level)
             outcomes = self._fetch_level(pool, admitted)
-            for (url, _), outcome in zip(admitted, outcomes, strict=True):
+            for (url, host), outcome in zip(admitted, outcomes, strict=True):
                 self.pages.append(url)
+                self.page_hosts.append(host)
                 self.attempts += outcome.attempts
                 if outcome.failure is not None:
                     self.failed[url] = outcome.failure
@@ -432,11 +434,10 @@ class _Crawl:
         """
         assert len(set(self.pages)) == len(self.pages), "a page was visited twice"
         assert self.seen.issuperset(self.pages), "a visited page was never seen"
-        for url in self.pages:
-            host = urlsplit(url).hostname
+        for url, host in zip(self.pages, self.page_hosts, strict=True):
             assert host in self.options.hosts, f"{url} is not on a followed host"
             assert self.options.robots is None or (
-                not urlsplit(url).path.startswith(self.rules[host])  # type: ignore[index]
+                not urlsplit(url).path.startswith(self.rules[host])
             ), f"{url} is disallowed"
         assert self.options.max_pages is None or len(self.pages) <= self.options.max_pages
         assert not +self.busy, f"fetches still in flight: {dict(+self.busy)}"
