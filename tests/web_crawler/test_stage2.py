@@ -265,7 +265,7 @@ THROUGHPUT_PAGES = 2_000
 
 @pytest.mark.perf(
     workload="2,000 pages whose fetch takes 10 ms each, workers=16",
-    reference="1.5 s",
+    reference="1.4 to 2.3 s on a loaded 2-core machine (1.25 s of it waiting)",
     naive="one fetch at a time takes 2,000 x 10 ms = 20 s",
 )
 def test_two_thousand_slow_pages_with_sixteen_workers_finish_in_time(impl):
