@@ -16,6 +16,7 @@ from tests.web_crawler.web import (
     expect,
     fetched_once,
     first_difference,
+    ident,
     no_problems,
     random_web,
     refuses,
@@ -127,7 +128,7 @@ def test_fetch_is_called_with_the_identity_once_per_url(impl):
         "javascript:void(0)",
         "",
     ],
-    ids=repr,
+    ids=ident,
 )
 def test_a_link_that_is_not_an_http_url_with_a_host_is_ignored(impl, link):
     web = Web({A: [link, A + "ok"]})
@@ -138,7 +139,7 @@ def test_a_link_that_is_not_an_http_url_with_a_host_is_ignored(impl, link):
 @pytest.mark.parametrize(
     "failure",
     [OSError("down"), ValueError("bad html"), LookupError("404"), RuntimeError, KeyError("x")],
-    ids=repr,
+    ids=ident,
 )
 def test_a_page_whose_fetch_raises_is_visited_and_has_no_links(impl, failure):
     web = Web({A: [A + "bad", A + "good"], A + "bad": failure, A + "good": [A + "after"]})
@@ -182,7 +183,7 @@ def test_links_that_raise_while_being_read_make_a_failed_page(impl):
     )
 
 
-@pytest.mark.parametrize("links", [None, 42], ids=repr)
+@pytest.mark.parametrize("links", [None, 42], ids=ident)
 def test_a_fetch_returning_something_not_iterable_makes_a_failed_page(impl, links):
     def fetch(url):
         return links if url == A + "odd" else [A + "odd", A + "next"]
@@ -213,12 +214,12 @@ def test_an_uppercase_scheme_and_a_port_make_a_valid_start_url(impl):
     )
 
 
-@pytest.mark.parametrize("start", [None, b"http://a.com/", 3, ["http://a.com/"]], ids=repr)
+@pytest.mark.parametrize("start", [None, b"http://a.com/", 3, ["http://a.com/"]], ids=ident)
 def test_a_start_url_that_is_not_a_str_raises_type_error(impl, start):
     refuses(impl, TypeError, Call("crawl", (start, Web({})), {}), "start_url is a str")
 
 
-@pytest.mark.parametrize("fetch", [None, "fetch", 3, {A: []}], ids=repr)
+@pytest.mark.parametrize("fetch", [None, "fetch", 3, {A: []}], ids=ident)
 def test_a_fetch_that_is_not_callable_raises_type_error(impl, fetch):
     refuses(impl, TypeError, Call("crawl", (A, fetch), {}), "fetch is callable")
 
@@ -238,7 +239,7 @@ def test_a_fetch_that_is_not_callable_raises_type_error(impl, fetch):
         "http://[::1",
         "file:///etc/passwd",
     ],
-    ids=repr,
+    ids=ident,
 )
 def test_a_start_url_that_is_not_an_http_url_with_a_host_raises_value_error(impl, start):
     web = Web({})

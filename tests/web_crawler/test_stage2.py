@@ -23,6 +23,7 @@ from tests.web_crawler.web import (
     example_calls,
     expect,
     fetched_once,
+    ident,
     no_problems,
     random_web,
     refuses,
@@ -196,7 +197,7 @@ def test_one_worker_fetches_one_page_at_a_time(impl, shaken):
     assert web.peak == 1, f"{call}: {web.peak} fetches were in flight at once; at most 1"
 
 
-@pytest.mark.parametrize("workers", [True, False, 2.0, "2", None, [2]], ids=repr)
+@pytest.mark.parametrize("workers", [True, False, 2.0, "2", None, [2]], ids=ident)
 def test_workers_that_is_not_an_int_raises_type_error(impl, workers):
     accepts(impl, "crawl", workers=2)
     web = Web({A: []})

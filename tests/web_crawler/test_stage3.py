@@ -20,6 +20,7 @@ from tests.web_crawler.web import (
     example_calls,
     expect,
     fetched_once,
+    ident,
     no_problems,
     random_web,
     refuses,
@@ -155,7 +156,7 @@ def test_hosts_adds_hosts_to_follow_compared_lowercase(impl):
     [
         pytest.param(lambda: [], id="[]"),
         pytest.param(lambda: ["b.com"], id="['b.com']"),
-        pytest.param(lambda: (h for h in ["b.com"]), id="a generator"),
+        pytest.param(lambda: (h for h in ["b.com"]), id="generator"),
         pytest.param(lambda: {"B.com"}, id="{'B.com'}"),
     ],
 )
@@ -286,7 +287,7 @@ def test_a_disallowed_url_is_not_fetched_not_returned_and_takes_no_place(impl, s
         ([], "/anything", True),
         (["/a#b"], "/a", True),
     ],
-    ids=repr,
+    ids=ident,
 )
 def test_a_url_is_disallowed_when_its_path_starts_with_a_prefix(impl, prefixes, path, allowed):
     url = "http://a.com" + path
@@ -428,7 +429,7 @@ BAD_TYPES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "value"), BAD_TYPES, ids=repr)
+@pytest.mark.parametrize(("name", "value"), BAD_TYPES, ids=ident)
 def test_an_option_of_the_wrong_type_raises_type_error(impl, name, value):
     accepts(impl, "crawl", **{name: VALID[name]})
     web = Web({A: []})

@@ -21,6 +21,7 @@ from tests.web_crawler.web import (
     crawl_report,
     example_calls,
     expect,
+    ident,
     no_problems,
     random_web,
     refuses,
@@ -353,7 +354,7 @@ VALID = {
         ("hosts", "a.com"),
         ("robots", 1),
     ],
-    ids=repr,
+    ids=ident,
 )
 def test_an_argument_of_the_wrong_type_raises_type_error(impl, name, value):
     accepts(impl, "crawl_report", **{name: VALID[name]})
@@ -374,7 +375,7 @@ def test_an_argument_of_the_wrong_type_raises_type_error(impl, name, value):
         ("max_depth", -1),
         ("per_host", 0),
     ],
-    ids=repr,
+    ids=ident,
 )
 def test_an_argument_out_of_range_raises_value_error(impl, name, value):
     accepts(impl, "crawl_report", **{name: VALID[name]})

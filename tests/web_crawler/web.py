@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import random
+import re
 import sys
 import threading
 import time
@@ -172,6 +173,13 @@ class Sleeps:
 
 
 # --- calls, rendered for messages, and checked for threads left behind ---------------------
+
+
+def ident(value: object) -> str:
+    """A test id for a parameter: its repr, with every run of characters other than
+    letters, digits, ``.``, ``-`` and ``_`` made one ``_`` (a ``::`` or a space in an id
+    breaks selecting the test by its node id)."""
+    return re.sub(r"[^A-Za-z0-9.\-]+", "_", repr(value)).strip("_") or "_"
 
 
 def show(value: object) -> str:
