@@ -16,6 +16,7 @@ import pytest
 from tests.web_crawler.web import (
     Call,
     Gate,
+    Hold,
     Web,
     accepts,
     bfs,
@@ -107,6 +108,26 @@ def test_real_concurrency_holds_at_every_depth(impl):
     result, call = crawl(impl, A, web, workers=4)
     no_problems(web, call)
     expect(len(result), 21, call, "1 + 4 + 16 pages visited")
+
+
+@pytest.mark.parametrize("workers", [2, 4, 6])
+def test_free_workers_keep_fetching_while_a_slow_page_of_the_same_depth_runs(impl, workers):
+    pages = fan(1 + 3 * workers)
+    slow, others = pages[A][0], pages[A][1:]
+    # While at least `workers` URLs wait, `workers` fetches run: so the other
+    # workers start all but the last workers - 1 of the others meanwhile.
+    hold = Hold(
+        slow,
+        others,
+        len(others) - (workers - 1),
+        f"while at least {workers} URLs "
+        f"of one depth wait, {workers} fetches are in flight: a worker that finishes "
+        "takes the next URL without waiting for the slow fetch",
+    )
+    web = Web(pages, hold=hold)
+    result, call = crawl(impl, A, web, workers=workers)
+    no_problems(web, call)
+    expect(result, [A, *pages[A]], call, "every page of the level is visited")
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3, 5])

@@ -61,6 +61,41 @@ class Gate:
             )
 
 
+class Hold:
+    """A slow fetch that lasts until enough of its depth's other URLs have started.
+
+    The fetch of ``url`` waits until ``needed`` fetches of ``others`` have
+    started (or ``GATE_TIMEOUT`` has passed, and the web records the problem).
+    A crawler that keeps its free workers busy while the slow fetch runs
+    starts them; one that waits for a whole batch to finish before starting
+    the next never does.
+    """
+
+    def __init__(self, url: str, others: Iterable[str], needed: int, rule: str) -> None:
+        self.url = url
+        self.others = frozenset(others)
+        self.needed = needed
+        self.rule = rule
+        self.started = 0
+        self.changed = threading.Condition()
+
+    def start(self, web: Web, url: str) -> None:
+        if url in self.others:
+            with self.changed:
+                self.started += 1
+                self.changed.notify_all()
+        elif url == self.url:
+            with self.changed:
+                done = self.changed.wait_for(lambda: self.started >= self.needed, GATE_TIMEOUT)
+                started = self.started
+            if not done:
+                web.problem(
+                    f"fetch({url!r}) ran {GATE_TIMEOUT:g} s while only {started} of the other "
+                    f"URLs of its depth were started, though {self.needed} could have been "
+                    f"({self.rule})"
+                )
+
+
 @dataclass
 class Web:
     """An in-memory web whose ``fetch`` records every call."""
@@ -72,6 +107,7 @@ class Web:
     jitter: float = 0.0  # each fetch sleeps up to this many seconds, at random
     seed: int = 0
     gate: Gate | None = None
+    hold: Hold | None = None
     robots: Robots | None = None  # when set, fetch checks that robots answered first
     generator: bool = False  # fetch returns a generator instead of a list
 
@@ -112,6 +148,8 @@ class Web:
                 time.sleep(pause)
             if self.gate is not None and url in self.gate.urls:
                 self.gate.wait(self, url)
+            if self.hold is not None:
+                self.hold.start(self, url)
             return self._answer(url, attempt)
         finally:
             with self.lock:
