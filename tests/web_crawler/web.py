@@ -472,11 +472,14 @@ class ExampleWeb:
         )
 
 
-def example_calls(family: str, stage: int) -> Iterator[Any]:
+def example_calls(family: str, stage: int) -> list[Any]:
     """One ``pytest.param((webs, call table))`` per call table of the stage's spec.
 
+    A list, not a generator: a parametrize argument is read once per collection,
+    and a second collection in the same process (mutmut's) would find it empty.
     No stage mark: the test module that replays them has its own.
     """
+    params = []
     described = ExampleWeb()
     for table in example_tables(family, stage):
         if "call" not in table.columns:
@@ -485,7 +488,8 @@ def example_calls(family: str, stage: int) -> Iterator[Any]:
         webs = ExampleWeb(
             dict(described.pages), dict(described.delays), dict(described.first), described.rules
         )
-        yield pytest.param((webs, table), id=table.id)
+        params.append(pytest.param((webs, table), id=table.id))
+    return params
 
 
 def replay_calls(impl: Any, webs: ExampleWeb, table: ExampleTable) -> None:
