@@ -59,8 +59,17 @@ class Tokenizer:
     (256 byte ids, no merges). A tokenizer never changes once made.
     """
 
-    __slots__ = ("_cache", "_cached_chars", "_merges", "_pattern", "_ranks", "_regex",
-                 "_special_regex", "_specials", "_vocab")
+    __slots__ = (
+        "_cache",
+        "_cached_chars",
+        "_merges",
+        "_pattern",
+        "_ranks",
+        "_regex",
+        "_special_regex",
+        "_specials",
+        "_vocab",
+    )
 
     def __init__(self) -> None:
         """The untrained tokenizer: the 256 byte ids, no merges, no pattern, no specials."""
@@ -128,8 +137,9 @@ class Tokenizer:
         for piece, _ in _scan(_special_regex(specials), text):
             if piece:
                 counts.update(_chunks(regex, piece))
-        merges = _learn([chunk.encode("utf-8") for chunk in counts], list(counts.values()),
-                        vocab_size - 256)
+        merges = _learn(
+            [chunk.encode("utf-8") for chunk in counts], list(counts.values()), vocab_size - 256
+        )
         tokenizer = cls()
         tokenizer._setup(merges, pattern, specials)
         return tokenizer
@@ -293,8 +303,9 @@ class Tokenizer:
         with open(where, "rb") as file:
             raw = file.read()
         try:
-            data = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys,
-                              parse_constant=_no_constant)
+            data = json.loads(
+                raw.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant
+            )
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise TokenizerFileError(f"{where}: not a JSON tokenizer file ({exc})") from None
 
@@ -448,6 +459,7 @@ def _merge(ids: list[int], pair: tuple[int, int], new: int) -> list[int]:
             out.append(ids[i])
             i += 1
     return out
+
 
 def _merge_counted(
     ids: list[int], pair: tuple[int, int], new: int

@@ -1,0 +1,100 @@
+"""Helpers of the bpe_tokenizer tests: calls whose failures name the call and the rule,
+and the random texts the property tests draw."""
+
+from __future__ import annotations
+
+import reprlib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import strategies as st
+
+from dojo.testing import same
+
+# Random texts: a few letters (ties at almost every step), ASCII with
+# punctuation, accented letters, CJK and emoji (2-, 3- and 4-byte characters),
+# and any text at all (without lone surrogates, which have no UTF-8).
+SMALL = st.text(st.sampled_from("ab "), max_size=40)
+MIXED = st.text(
+    st.sampled_from([*"abc ,'\n1", "é", "ü", "ñ", "東", "京", "語", "😀", "🎉", "€"]), max_size=60
+)
+ANY = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+TEXTS = st.one_of(SMALL, MIXED, ANY)
+VOCAB_SIZES = st.integers(256, 256 + 40)
+
+_short = reprlib.Repr()
+_short.maxstring = 80
+_short.maxother = 80
+_short.maxlist = 24
+_short.maxtuple = 24
+_short.maxdict = 12
+_short.maxset = 12
+
+
+def show(value: object) -> str:
+    """``repr`` cut to a readable length (texts of a megabyte stay one line)."""
+    return _short.repr(value)
+
+
+def render(name: str, args: tuple, kwargs: dict[str, Any]) -> str:
+    """``train('aaa', 300, pattern=None)``: how messages name a call."""
+    shown = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(shown)})"
+
+
+def expect(name: str, fn: Callable[..., Any], *args: Any, result: Any, rule: str, **kwargs: Any):
+    """Call ``fn(*args, **kwargs)``; it must return exactly ``result`` (same value and types).
+
+    ``name`` is how the message names the call (``t.encode``); ``rule`` is
+    quoted on failure. Returns what the call returned.
+    """
+    call = render(name, args, kwargs)
+    try:
+        actual = fn(*args, **kwargs)
+    except NotImplementedError:
+        raise  # the runner reports a stub as "not implemented"
+    except Exception as exc:  # the learner's exception, named in the message
+        pytest.fail(
+            f"{call} raised {type(exc).__name__}: {exc}; expected {show(result)} ({rule})",
+            pytrace=False,
+        )
+    if not same(actual, result):
+        pytest.fail(
+            f"{call} returned {show(actual)}; expected {show(result)} ({rule})", pytrace=False
+        )
+    return actual
+
+
+def expect_raises(
+    name: str,
+    fn: Callable[..., Any],
+    *args: Any,
+    error: type[BaseException],
+    rule: str,
+    **kwargs: Any,
+) -> BaseException:
+    """Call ``fn(*args, **kwargs)``; it must raise ``error`` (or a subclass) with a message."""
+    call = render(name, args, kwargs)
+    try:
+        actual = fn(*args, **kwargs)
+    except error as exc:
+        if not str(exc):
+            pytest.fail(f"{call} raised {error.__name__} with no message ({rule})", pytrace=False)
+        return exc
+    except NotImplementedError:
+        raise
+    except Exception as exc:
+        pytest.fail(
+            f"{call} raised {type(exc).__name__}: {exc}; expected {error.__name__} ({rule})",
+            pytrace=False,
+        )
+    pytest.fail(
+        f"{call} returned {show(actual)}; expected {error.__name__} ({rule})", pytrace=False
+    )
+
+
+def check(condition: bool, message: str) -> None:
+    """``assert condition, message`` that reads as a failure of the code under test."""
+    if not condition:
+        pytest.fail(message, pytrace=False)
