@@ -4,7 +4,9 @@ and the random texts the property tests draw."""
 from __future__ import annotations
 
 import reprlib
+import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,6 +45,18 @@ def render(name: str, args: tuple, kwargs: dict[str, Any]) -> str:
     return f"{name}({', '.join(shown)})"
 
 
+def raised(exc: BaseException) -> str:
+    """``ValueError: bad (at katas/bpe_tokenizer/__init__.py:42, in encode)``: the
+    exception and the innermost frame it came from."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return f"{type(exc).__name__}: {exc}"
+    last = frames[-1]
+    path = Path(last.filename)
+    shown = "/".join(path.parts[-3:]) if len(path.parts) >= 3 else last.filename
+    return f"{type(exc).__name__}: {exc} (at {shown}:{last.lineno}, in {last.name})"
+
+
 def expect(name: str, fn: Callable[..., Any], *args: Any, result: Any, rule: str, **kwargs: Any):
     """Call ``fn(*args, **kwargs)``; it must return exactly ``result`` (same value and types).
 
@@ -55,15 +69,12 @@ def expect(name: str, fn: Callable[..., Any], *args: Any, result: Any, rule: str
     except NotImplementedError:
         raise  # the runner reports a stub as "not implemented"
     except Exception as exc:  # the learner's exception, named in the message
-        pytest.fail(
-            f"{call} raised {type(exc).__name__}: {exc}; expected {show(result)} ({rule})",
-            pytrace=False,
-        )
-    if not same(actual, result):
-        pytest.fail(
-            f"{call} returned {show(actual)}; expected {show(result)} ({rule})", pytrace=False
-        )
-    return actual
+        failure = f"{call} raised {raised(exc)}; expected {show(result)} ({rule})"
+    else:
+        if same(actual, result):
+            return actual
+        failure = f"{call} returned {show(actual)}; expected {show(result)} ({rule})"
+    pytest.fail(failure, pytrace=False)
 
 
 def expect_raises(
@@ -79,19 +90,16 @@ def expect_raises(
     try:
         actual = fn(*args, **kwargs)
     except error as exc:
-        if not str(exc):
-            pytest.fail(f"{call} raised {error.__name__} with no message ({rule})", pytrace=False)
-        return exc
+        if str(exc):
+            return exc
+        failure = f"{call} raised {error.__name__} with no message ({rule})"
     except NotImplementedError:
         raise
     except Exception as exc:
-        pytest.fail(
-            f"{call} raised {type(exc).__name__}: {exc}; expected {error.__name__} ({rule})",
-            pytrace=False,
-        )
-    pytest.fail(
-        f"{call} returned {show(actual)}; expected {error.__name__} ({rule})", pytrace=False
-    )
+        failure = f"{call} raised {raised(exc)}; expected {error.__name__} ({rule})"
+    else:
+        failure = f"{call} returned {show(actual)}; expected {error.__name__} ({rule})"
+    pytest.fail(failure, pytrace=False)
 
 
 def check(condition: bool, message: str) -> None:
