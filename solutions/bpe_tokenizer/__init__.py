@@ -263,7 +263,7 @@ class Tokenizer:
 
         Runtime complexity: O(merges + specials).
         """
-        target = os.fspath(path)
+        target = _require_path(path)
         data = {
             "format": FORMAT,
             "version": VERSION,
@@ -271,7 +271,7 @@ class Tokenizer:
             "merges": [list(pair) for pair in self._merges],
             "special_tokens": list(self._specials),
         }
-        text = json.dumps(data, ensure_ascii=False, indent=0)
+        text = json.dumps(data)  # ASCII: a pattern may hold a lone surrogate
         folder = os.path.dirname(os.path.abspath(target))
         fd, temporary = tempfile.mkstemp(dir=folder, prefix=".tokenizer-", suffix=".tmp")
         try:
@@ -299,7 +299,7 @@ class Tokenizer:
 
         Runtime complexity: O(file size).
         """
-        where = os.fspath(path)
+        where = _require_path(path)
         with open(where, "rb") as file:
             raw = file.read()
         try:
@@ -543,6 +543,18 @@ def _require_str(what: str, value: object) -> None:
 def _require_int(what: str, value: object) -> None:
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(f"{what} must be an int (not a bool), not {type(value).__name__}")
+
+
+def _require_path(path: object) -> str:
+    """The path as a str; a bytes path (or a PathLike giving bytes) is a TypeError too."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"a path is a str or an os.PathLike, not {type(path).__name__}")
+    path = os.fspath(path)
+    if not isinstance(path, str):
+        raise TypeError(
+            f"a path is a str or an os.PathLike giving a str, not {type(path).__name__}"
+        )
+    return path
 
 
 def _require_utf8(what: str, text: str) -> None:
