@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 
-from dojo.testing import same
+from dojo.testing import example_tables, same
 
 # Random texts: a few letters (ties at almost every step), ASCII with
 # punctuation, accented letters, CJK and emoji (2-, 3- and 4-byte characters),
@@ -106,3 +106,9 @@ def check(condition: bool, message: str) -> None:
     """``assert condition, message`` that reads as a failure of the code under test."""
     if not condition:
         pytest.fail(message, pytrace=False)
+
+
+def spec_examples(stage: int) -> list[Any]:
+    """One ``pytest.param`` per example table of ``stageN.md``, without a stage mark:
+    the test file's ``pytestmark`` gives it (``all_example_tables`` adds a second one)."""
+    return [pytest.param(t, id=t.id) for t in example_tables("bpe_tokenizer", stage)]

@@ -7,8 +7,16 @@ import random
 import pytest
 from hypothesis import given
 
-from dojo.testing import all_example_tables, replay
-from tests.bpe_tokenizer.helpers import TEXTS, VOCAB_SIZES, check, expect, expect_raises, show
+from dojo.testing import replay
+from tests.bpe_tokenizer.helpers import (
+    TEXTS,
+    VOCAB_SIZES,
+    check,
+    expect,
+    expect_raises,
+    show,
+    spec_examples,
+)
 from tests.bpe_tokenizer.model import Model
 
 pytestmark = pytest.mark.stage(1)
@@ -18,7 +26,7 @@ def merges_of(train, text: str, vocab_size: int = 300) -> list[tuple[int, int]]:
     return train(text, vocab_size).merges
 
 
-@pytest.mark.parametrize("table", all_example_tables("bpe_tokenizer", stages=(1,)))
+@pytest.mark.parametrize("table", spec_examples(1))
 def test_the_spec_example_table_holds(impl, table):
     replay(table, {"Tokenizer": impl.Tokenizer})
 

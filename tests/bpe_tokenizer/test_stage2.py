@@ -10,8 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dojo.testing import all_example_tables, replay
-from tests.bpe_tokenizer.helpers import TEXTS, VOCAB_SIZES, check, expect, expect_raises, show
+from dojo.testing import replay
+from tests.bpe_tokenizer.helpers import (
+    TEXTS,
+    VOCAB_SIZES,
+    check,
+    expect,
+    expect_raises,
+    show,
+    spec_examples,
+)
 from tests.bpe_tokenizer.model import Model
 from tests.bpe_tokenizer.workload import sample_text
 
@@ -23,7 +31,7 @@ PATTERNS = st.sampled_from(
 )
 
 
-@pytest.mark.parametrize("table", all_example_tables("bpe_tokenizer", stages=(2,)))
+@pytest.mark.parametrize("table", spec_examples(2))
 def test_the_spec_example_table_holds(impl, table):
     replay(table, {"Tokenizer": impl.Tokenizer, "WORD_PATTERN": impl.WORD_PATTERN, "re": re})
 
@@ -216,6 +224,15 @@ def test_a_pattern_that_does_not_compile_raises_value_error(train, pattern):
 
 @pytest.mark.parametrize("pattern", [b"a", re.compile("a"), 5, ["a"]], ids=repr)
 def test_a_pattern_that_is_not_a_str_raises_type_error(train, pattern):
+    expect(
+        "Tokenizer.train(...).pattern; train",
+        lambda *a, **k: train(*a, **k).pattern,
+        "ab",
+        300,
+        pattern="a",
+        result="a",
+        rule="a pattern given as a str is fine",
+    )
     expect_raises(
         "Tokenizer.train",
         train,

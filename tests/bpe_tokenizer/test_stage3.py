@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dojo.testing import all_example_tables, replay
-from tests.bpe_tokenizer.helpers import check, expect, expect_raises, show
+from dojo.testing import replay
+from tests.bpe_tokenizer.helpers import check, expect, expect_raises, show, spec_examples
 from tests.bpe_tokenizer.model import Model
 
 pytestmark = pytest.mark.stage(3)
@@ -36,7 +36,7 @@ def specials_of(tokenizer) -> dict[str, int]:
     return tokenizer.special_tokens
 
 
-@pytest.mark.parametrize("table", all_example_tables("bpe_tokenizer", stages=(3,)))
+@pytest.mark.parametrize("table", spec_examples(3))
 def test_the_spec_example_table_holds(impl, table):
     replay(
         table,
@@ -296,6 +296,15 @@ def test_an_allowed_special_of_the_wrong_value_raises_value_error(train, impl, a
 
 @pytest.mark.parametrize("specials", ["<end>", ["<end>", 5], None, {"<end>"}, [b"<end>"]], ids=repr)
 def test_special_tokens_of_the_wrong_type_raise_type_error(train, specials):
+    expect(
+        "Tokenizer.train(...).special_tokens; train",
+        lambda *a, **k: train(*a, **k).special_tokens,
+        "ab",
+        300,
+        special_tokens=["<end>"],
+        result={"<end>": 257},
+        rule="a list of str is fine",
+    )
     expect_raises(
         "Tokenizer.train",
         train,

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dojo.testing import all_example_tables, replay
-from tests.bpe_tokenizer.helpers import check, expect, expect_raises, show
+from dojo.testing import replay
+from tests.bpe_tokenizer.helpers import check, expect, expect_raises, show, spec_examples
 from tests.bpe_tokenizer.model import Model, StreamModel
 
 pytestmark = pytest.mark.stage(4)
@@ -33,7 +33,7 @@ GOOD = {
 TEXTS = ["aaabdaaabac", "", "the cat sat on the mat", "é€東😀 <end> aaab", "<end><end>x"]
 
 
-@pytest.mark.parametrize("table", all_example_tables("bpe_tokenizer", stages=(4,)))
+@pytest.mark.parametrize("table", spec_examples(4))
 def test_the_spec_example_table_holds(impl, table, tmp_path):
     namespace = {"Tokenizer": impl.Tokenizer, "TokenizerFileError": impl.TokenizerFileError}
     replay(table, {**namespace, "json": json, "tmp": tmp_path})
