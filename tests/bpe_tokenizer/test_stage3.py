@@ -302,7 +302,7 @@ def test_special_tokens_of_the_wrong_type_raise_type_error(train, specials):
         "ab",
         300,
         special_tokens=["<end>"],
-        result={"<end>": 257},
+        result={"<end>": 256},
         rule="a list of str is fine",
     )
     expect_raises(
