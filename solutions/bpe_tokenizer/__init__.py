@@ -15,10 +15,11 @@ Data layout of a trained ``Tokenizer`` (it never changes after training)::
     _cache    {chunk: ids}              encoded chunks; the only thing that changes, invisibly
 
 Training counts pairs over the *distinct* chunks weighted by how often each
-occurs, keeps the counts in a dict beside a lazily cleaned max-heap, and after
-each merge recounts only the chunks that held the merged pair (an index from
-pair to chunks says which): O(distinct chunks x merges in them) rather than
-O(text x merges).
+occurs, keeps the counts in a dict beside a lazily cleaned heap (highest
+count, then smallest pair), and after each merge updates, in the chunks that
+held the merged pair only (an index from pair to chunks says which), the
+pairs that touch an occurrence: O(distinct chunks x merges in them) rather
+than O(text x merges).
 """
 
 from __future__ import annotations
@@ -393,12 +394,20 @@ SECOND_BYTE = {0xE0: (0xA0, 0xBF), 0xED: (0x80, 0x9F), 0xF0: (0x90, 0xBF), 0xF4:
 def _may_complete(tail: bytes) -> bool:
     """Whether ``tail`` is the beginning, not the whole, of the UTF-8 encoding of a character."""
     lead = tail[0]
-    size = 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4 if lead >= 0xF0 else 0
-    size = 0 if lead > 0xF4 else size
-    if len(tail) >= size:
-        return False
+    if 0xC2 <= lead <= 0xDF:
+        size = 2
+    elif 0xE0 <= lead <= 0xEF:
+        size = 3
+    elif 0xF0 <= lead <= 0xF4:
+        size = 4
+    else:
+        return False  # ASCII, a continuation byte, or a byte no UTF-8 text holds
     low, high = SECOND_BYTE.get(lead, (0x80, 0xBF))
-    return all(low <= b <= high for b in tail[1:2]) and all(0x80 <= b <= 0xBF for b in tail[2:])
+    return (
+        len(tail) < size
+        and all(low <= b <= high for b in tail[1:2])
+        and all(0x80 <= b <= 0xBF for b in tail[2:])
+    )
 
 
 # --- training ------------------------------------------------------------------

@@ -21,8 +21,6 @@ import tempfile
 from collections.abc import Callable
 from functools import cache
 
-from tests.bpe_tokenizer.model import split_chunks, train_chunks
-
 STAGE_OPERATIONS = {
     1: "train (no pattern, 50 merges), encode and decode pieces of about 100 bytes",
     2: "train with WORD_PATTERN (up to 1,000 merges), encode and decode",
@@ -115,6 +113,10 @@ def train_with_word_pattern(impl: object, n: int) -> int:
 
 def train_recounting_everything(impl: object, n: int) -> int:
     """The naive design stage 2 names: recount every pair of the text after each merge."""
+    # Imported here, not at the top: ``kata`` reads this module's tables from
+    # a process where the kit's root (hence ``tests``) may not be importable.
+    from tests.bpe_tokenizer.model import split_chunks, train_chunks
+
     train_chunks(split_chunks(sample_text(n), impl.WORD_PATTERN), 1256)
     return n
 
