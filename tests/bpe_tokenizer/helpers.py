@@ -40,9 +40,18 @@ def show(value: object) -> str:
 
 
 def render(name: str, args: tuple, kwargs: dict[str, Any]) -> str:
-    """``train('aaa', 300, pattern=None)``: how messages name a call."""
-    shown = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
-    return f"{name}({', '.join(shown)})"
+    """How messages name a call: ``train('aaa', 300, pattern=None)``.
+
+    ``name`` is the callee (``t.encode``), or a template whose ``(...)`` the
+    arguments fill (``Tokenizer.train(...).merges``), or a description already
+    complete, marked by a ``;`` after it (``t.merges; getattr``: the arguments
+    are not shown).
+    """
+    shown = ", ".join([show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()])
+    text, complete, _ = name.partition(";")
+    if "(...)" in text:
+        return text.replace("(...)", f"({shown})", 1)
+    return text if complete else f"{text}({shown})"
 
 
 def raised(exc: BaseException) -> str:

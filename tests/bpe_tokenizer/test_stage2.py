@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dojo.testing import replay
+from dojo.testing import replay, shrinks
 from tests.bpe_tokenizer.helpers import (
     TEXTS,
     VOCAB_SIZES,
@@ -62,7 +62,7 @@ def test_word_pattern_is_exactly_the_pattern_of_the_spec(impl):
 )
 def test_word_pattern_splits_like_gpt2(impl, text, chunks):
     expect(
-        "re.findall(WORD_PATTERN, ...); re.findall",
+        f"re.findall(WORD_PATTERN, {text!r}); findall",
         re.findall,
         impl.WORD_PATTERN,
         text,
@@ -253,6 +253,7 @@ def test_a_pattern_that_is_not_a_str_raises_type_error(train, pattern):
     )
 
 
+@shrinks
 @given(text=TEXTS, vocab_size=VOCAB_SIZES, pattern=PATTERNS, other=TEXTS)
 def test_merges_and_ids_agree_with_the_model_with_a_pattern(impl, text, vocab_size, pattern, other):
     model = Model(text, vocab_size, pattern)
@@ -275,12 +276,13 @@ def test_merges_and_ids_agree_with_the_model_with_a_pattern(impl, text, vocab_si
         )
 
 
+@shrinks
 @given(text=TEXTS, pattern=PATTERNS, other=TEXTS)
 def test_decode_of_encode_gives_the_text_back_with_a_pattern(impl, text, pattern, other):
     tokenizer = impl.Tokenizer.train(text, 300, pattern=pattern)
     for s in (text, other, other + text):
         expect(
-            "t.decode(t.encode(...)); t.decode",
+            f"t.decode(t.encode({show(s)})); decode",
             tokenizer.decode,
             tokenizer.encode(s),
             result=s,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dojo.testing import replay
+from dojo.testing import replay, shrinks
 from tests.bpe_tokenizer.helpers import check, expect, expect_raises, show, spec_examples
 from tests.bpe_tokenizer.model import Model
 
@@ -81,8 +81,8 @@ def test_the_vocab_size_given_bounds_bytes_and_merges_and_the_specials_come_on_t
     for vocab_size, merges in ((256, 0), (257, 1), (258, 2), (300, 3)):
         tokenizer = train("aaabdaaabac", vocab_size, special_tokens=["<x>", "<y>"])
         expect(
-            f"Tokenizer.train('aaabdaaabac', {vocab_size}, special_tokens=['<x>', '<y>'])"
-            ".merges; len",
+            f"len(Tokenizer.train('aaabdaaabac', {vocab_size}, special_tokens=['<x>', '<y>'])"
+            ".merges); len",
             len,
             tokenizer.merges,
             result=merges,
@@ -422,6 +422,7 @@ def test_decode_joins_a_specials_bytes_with_the_others(train):
 # --- against the model ----------------------------------------------------------------
 
 
+@shrinks
 @given(
     text=SPECIAL_TEXTS,
     specials=st.lists(st.sampled_from(OVERLAPPING), unique=True, max_size=4),
@@ -489,12 +490,13 @@ def test_merges_and_ids_agree_with_the_model_with_overlapping_specials(
         )
 
 
+@shrinks
 @given(text=SPECIAL_TEXTS, specials=st.lists(st.sampled_from(OVERLAPPING), unique=True, max_size=4))
 def test_decode_of_encode_with_every_special_allowed_gives_the_text_back(impl, text, specials):
     tokenizer = impl.Tokenizer.train(text * 2, 280, special_tokens=specials)
     ids = tokenizer.encode(text, allowed_special="all")
     expect(
-        "t.decode(t.encode(..., allowed_special='all')); t.decode",
+        f"t.decode(t.encode({show(text)}, allowed_special='all')); decode",
         tokenizer.decode,
         ids,
         result=text,

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dojo.testing import replay
+from dojo.testing import replay, shrinks
 from tests.bpe_tokenizer.helpers import check, expect, expect_raises, show, spec_examples
 from tests.bpe_tokenizer.model import Model, StreamModel
 
@@ -570,6 +570,7 @@ def stream_model() -> Model:
     return Model(STREAM_CORPUS, 256 + 40, None, STREAM_SPECIALS)
 
 
+@shrinks
 @given(ids=st.lists(st.integers(0, 256 + 40 + 1), max_size=40))
 def test_the_whole_stream_equals_decode_and_each_feed_agrees_with_the_model(impl, ids):
     tokenizer = impl.Tokenizer.train(STREAM_CORPUS, 256 + 40, special_tokens=STREAM_SPECIALS)
@@ -590,6 +591,7 @@ def test_the_whole_stream_equals_decode_and_each_feed_agrees_with_the_model(impl
     )
 
 
+@shrinks
 @given(
     text=st.lists(
         st.sampled_from([*"a ", "é", "€", "東", "😀", "\U0010ffff", "<end>"]), max_size=30
