@@ -125,14 +125,16 @@ def test_no_merge_spans_a_cut(train):
 
 
 def test_specials_are_never_split_or_merged_when_encoding(train):
-    tokenizer = train("ab<end>ab<end>ab", 300, special_tokens=["<end>"])
+    tokenizer = train("ab<end>ab<end>ab<end>", 300, special_tokens=["<end>"])
+    end = tokenizer.special_tokens["<end>"]
     expect(
         "t.encode",
         tokenizer.encode,
         "<end>ab<end><end>",
         allowed_special="all",
-        result=[257, 256, 257, 257],
-        rule="each special found is one id, whatever is around",
+        result=[end, *tokenizer.encode("ab"), end, end],
+        rule="each special found is its one id, whatever is around; the text between is "
+        "encoded on its own",
     )
 
 
@@ -231,26 +233,28 @@ def test_the_scan_finds_every_special_allowed_or_not(train, impl):
 
 def test_allowed_special_is_any_set_or_the_string_all(train):
     tokenizer = train(TEXT, 300, special_tokens=SPECIALS)
+    expected = [*tokenizer.encode("ab"), tokenizer.special_tokens["<end>"]]
     for allowed in ({"<end>"}, frozenset({"<end>"}), {"<end>": 1}.keys(), "all"):
         expect(
             "t.encode",
             tokenizer.encode,
             "ab<end>",
             allowed_special=allowed,
-            result=[256, 257],
+            result=expected,
             rule="allowed_special is a set of specials, or 'all'",
         )
 
 
 def test_a_text_without_specials_needs_no_allowed_special(train):
     tokenizer = train(TEXT, 300, special_tokens=SPECIALS)
-    expect(
-        "t.encode",
-        tokenizer.encode,
-        "ab <en d>",
-        result=[256, 32, 60, 101, 110, 32, 100, 62],
-        rule="text that holds no special encodes as before",
-    )
+    for text in ("ab <en d>", "<end", "end>ab"):
+        expect(
+            f"t.decode(t.encode({text!r})); decode",
+            lambda t: tokenizer.decode(tokenizer.encode(t)),
+            text,
+            result=text,
+            rule="a text that holds no special encodes (and decodes back) without allowed_special",
+        )
 
 
 @pytest.mark.parametrize(
