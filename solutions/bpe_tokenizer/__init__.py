@@ -207,6 +207,7 @@ class Tokenizer:
         return ids
 
     def _encode_chunk(self, chunk: str) -> tuple[int, ...]:
+        """The ids of one chunk, from the cache when it was seen before (minbpe's encode loop)."""
         cached = self._cache.get(chunk)
         if cached is not None:
             return cached
