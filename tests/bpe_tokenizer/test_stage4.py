@@ -326,6 +326,9 @@ MALFORMED = {
     "a merge of strings": fields(merges=[["a", "a"]]),
     "a negative id": fields(merges=[[-1, 97]]),
     "a merge naming its own id": fields(merges=[[97, 256]]),
+    "a merge naming its own id first": fields(merges=[[256, 97]]),
+    "a second merge naming its own id": fields(merges=[[97, 97], [257, 97]]),
+    "a second merge naming its own id last": fields(merges=[[97, 97], [97, 257]]),
     "a merge naming a later id": fields(merges=[[97, 97], [258, 97]]),
     "a merge far beyond": fields(merges=[[97, 10**6]]),
     "a pair twice": fields(merges=[[97, 98], [97, 98]]),
@@ -373,6 +376,28 @@ def test_the_good_file_of_the_malformed_ones_loads(impl, tmp_path):
             result=value,
             rule="a file save could have written loads",
         )
+
+
+def test_merges_may_name_every_id_that_exists_when_they_are_made(impl, tmp_path):
+    # Id 0 and the id made just before are the bounds: merge k may name 0 .. 255 + k.
+    path = tmp_path / "edges.json"
+    path.write_bytes(fields(merges=[[0, 255], [256, 0], [0, 257]], special_tokens=[]))
+    tokenizer = impl.Tokenizer.load(path)
+    expect(
+        "Tokenizer.load(edges.json).merges; getattr",
+        getattr,
+        tokenizer,
+        "merges",
+        result=[(0, 255), (256, 0), (0, 257)],
+        rule="merge k makes id 256 + k and may name any id from 0 to 255 + k",
+    )
+    expect(
+        "Tokenizer.load(edges.json).decode",
+        tokenizer.decode,
+        [258],
+        result="\x00\x00\ufffd\x00",
+        rule="id 258 is the bytes 00 00 FF 00",
+    )
 
 
 class Boom:
