@@ -227,7 +227,7 @@ def test_the_scan_finds_every_special_allowed_or_not(train, impl):
         tokenizer.encode,
         "<end><end><end>",
         allowed_special={"<end><end>", "<end>"},
-        result=[258, 257],
+        result=[tokenizer.special_tokens["<end><end>"], tokenizer.special_tokens["<end>"]],
         rule="allowed specials become their ids",
     )
 
@@ -372,6 +372,7 @@ def test_specials_may_be_a_tuple_and_later_changes_to_the_list_change_nothing(tr
 def test_special_tokens_is_a_new_dict_and_read_only(train):
     tokenizer = train(TEXT, 300, special_tokens=SPECIALS)
     first = tokenizer.special_tokens
+    kept = dict(first)
     first["<new>"] = 1
     first.pop("<end>")
     expect(
@@ -379,7 +380,7 @@ def test_special_tokens_is_a_new_dict_and_read_only(train):
         getattr,
         tokenizer,
         "special_tokens",
-        result={"<end>": 257, "<end><end>": 258},
+        result=kept,
         rule="special_tokens is a new dict each time",
     )
     expect_raises(
@@ -402,11 +403,11 @@ def test_special_tokens_is_a_new_dict_and_read_only(train):
 
 
 def test_decode_joins_a_specials_bytes_with_the_others(train):
-    tokenizer = train(TEXT, 300, special_tokens=SPECIALS)
+    tokenizer = train("xyz", 300, special_tokens=SPECIALS)  # no merges: <end> is 256
     for ids, text in (
-        ([257], "<end>"),
-        ([226, 257, 130], "\ufffd<end>\ufffd"),
-        ([256, 258, 256], "ab<end><end>ab"),
+        ([256], "<end>"),
+        ([226, 256, 130], "\ufffd<end>\ufffd"),
+        ([97, 257, 98], "a<end><end>b"),
     ):
         expect(
             "t.decode",
@@ -418,9 +419,9 @@ def test_decode_joins_a_specials_bytes_with_the_others(train):
     expect_raises(
         "t.decode",
         tokenizer.decode,
-        [259],
+        [258],
         error=ValueError,
-        rule="ids are 0 .. vocab_size - 1, specials included (0..258)",
+        rule="ids are 0 .. vocab_size - 1, specials included (0..257)",
     )
 
 
