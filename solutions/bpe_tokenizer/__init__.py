@@ -31,7 +31,6 @@ import re
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Set
-from contextlib import suppress
 from itertools import pairwise
 
 __all__ = ["WORD_PATTERN", "DisallowedSpecialError", "Tokenizer", "TokenizerFileError"]
@@ -283,8 +282,7 @@ class Tokenizer:
                 os.fsync(file.fileno())
             os.replace(temporary, target)
         except BaseException:
-            with suppress(FileNotFoundError):
-                os.unlink(temporary)
+            os.unlink(temporary)  # still there: os.replace is the last step
             raise
 
     @classmethod
@@ -305,9 +303,8 @@ class Tokenizer:
         with open(where, "rb") as file:
             raw = file.read()
         try:
-            data = json.loads(
-                raw.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant
-            )
+            # NaN and Infinity parse as floats, which no field accepts.
+            data = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise TokenizerFileError(f"{where}: not a JSON tokenizer file ({exc})") from None
 
@@ -637,7 +634,3 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     if len(set(keys)) != len(keys):
         raise ValueError("a key appears twice in one object")
     return dict(pairs)
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
