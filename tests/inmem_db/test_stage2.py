@@ -244,6 +244,19 @@ def test_a_ttl_error_names_the_ttl(new_db, method, args, kwargs, error):
 
 
 @pytest.mark.parametrize(
+    ("method", "args"), [("ttl", (1,)), ("expire", (1, 5))], ids=["ttl", "expire"]
+)
+def test_a_key_type_error_of_ttl_and_expire_names_the_key(new_db, method, args):
+    db = new_db()
+    call = getattr(db, method)
+    raised = check_raises(TypeError, "keys are str", call, *args)
+    assert "key" in str(raised).lower(), (
+        f"{render_call(call, *args)} raised TypeError({str(raised)!r}); expected a message "
+        "naming the argument 'key' (errors say what was wrong)"
+    )
+
+
+@pytest.mark.parametrize(
     ("method", "args"),
     [
         ("set", ("a", "2")),
