@@ -162,9 +162,8 @@ def test_transactions_nest_to_any_depth(new_db):
         db.set("top", str(level))
     check_returns(depth + 1, f"{depth} nested transactions, each setting a key and top", len, db)
     for level in reversed(range(depth)):
-        check_returns(
-            str(level), f"{depth - 1 - level} rollbacks restore level {level}", db.get, "top"
-        )
+        why = f"each rollback discards one level: {depth - 1 - level} done, level {level} is next"
+        check_returns(str(level), why, db.get, "top")
         db.rollback()
     check_returns(0, f"{depth} rollbacks discard everything", len, db)
 
@@ -253,7 +252,8 @@ def test_a_key_expiring_while_a_transaction_is_open_is_invisible_inside_it(new_d
     rule = "stored, set in the store with ttl=5, expired at 1005 inside the transaction"
     check_returns(None, rule, db.get, "stored")
     check_returns(False, rule, db.delete, "stored")
-    check_returns(1, "only kept is live at 1005", len, db)
+    why = "len does not count keys that expired while the transaction is open: only kept is live"
+    check_returns(1, why, len, db)
     db.commit()
     rule = "after the commit at 1005, local and stored are expired, kept is live"
     check_view(db, rule, local=None, stored=None, kept="3")
