@@ -369,8 +369,10 @@ def check_returns(
     """Call ``function(*args, **kwargs)``; it must return ``expected`` exactly
     (:func:`same`; a list is compared item by item by :func:`assert_same_list`).
 
-    On failure the message names the call with its arguments, what came back,
-    what was expected and ``rule``. Returns the value.
+    On failure (an AssertionError, so that hypothesis adds its falsifying
+    example below it) the message names the call with its arguments, what came
+    back, what was expected and ``rule``: ``get('a') returned None; expected
+    '1' (a key lives while clock() < set time + ttl)``. Returns the value.
     """
     __tracebackhide__ = True
     call = render_call(function, *args, **kwargs)
@@ -438,3 +440,15 @@ def example_params(family: str, stage: int) -> list[Any]:
     without a stage mark: for a ``test_stageN.py`` whose ``pytestmark`` already
     marks the stage (:func:`all_example_tables` would add a second mark)."""
     return [pytest.param(table, id=table.id) for table in example_tables(family, stage)]
+
+
+class ModelMachine(RuleBasedStateMachine):
+    """A state machine whose failing example lists its rules only.
+
+    Hypothesis prints every invariant after every step of a falsifying
+    example; a learner needs the operations. Each invariant's assertion
+    message names what it checks, so the listing can leave them out.
+    """
+
+    def check_invariants(self, settings: Any, output: Callable[[str], None], *args: Any) -> None:
+        super().check_invariants(settings, lambda step: None, *args)

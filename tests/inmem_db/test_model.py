@@ -15,9 +15,16 @@ import math
 
 import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import invariant, rule
 
-from dojo.testing import FakeClock, check_raises, check_returns, run_machine, shrinks
+from dojo.testing import (
+    FakeClock,
+    ModelMachine,
+    check_raises,
+    check_returns,
+    run_machine,
+    shrinks,
+)
 
 ALL_KEYS = ["", "a", "b", "aa", "ab", "ba", "bb"]
 KEYS = st.sampled_from(ALL_KEYS)
@@ -57,7 +64,7 @@ class Model:
         return {k: e for k, e in self.data.items() if e[1] is None or now < e[1]}
 
 
-class KeyValueMachine(RuleBasedStateMachine):
+class KeyValueMachine(ModelMachine):
     """Stage 1: set, get, delete and calls rejected for their types; len, get after each step."""
 
     def __init__(self, impl) -> None:
