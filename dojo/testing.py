@@ -267,3 +267,59 @@ def run_machine(
     run_state_machine_as_test(
         factory, settings=settings(max_examples=examples, stateful_step_count=steps)
     )
+
+
+# --- messages that name the call ---------------------------------------------------
+
+
+def shown(func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> str:
+    """A call as the learner would type it, for failure messages: ``put('a', 1)``,
+    ``'a' in <LRUCache>``, ``len(<LRUCache>)``. An object without a repr of its
+    own shows as ``<TypeName>``, never as a memory address."""
+    name = func if isinstance(func, str) else getattr(func, "__name__", repr(func))
+    owner = getattr(func, "__self__", None)
+    if name == "__contains__" and owner is not None and len(args) == 1:
+        return f"{_shown_argument(args[0])} in {_shown_argument(owner)}"
+    if name == "__len__" and owner is not None and not args:
+        return f"len({_shown_argument(owner)})"
+    parts = [_shown_argument(a) for a in args]
+    parts += [f"{k}={_shown_argument(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _shown_argument(value: Any) -> str:
+    if type(value).__repr__ is object.__repr__:
+        return f"<{type(value).__name__}>"
+    return repr(value)
+
+
+def returns(
+    expected: Any, rule: str, func: Callable[..., Any], /, *args: Any, **kwargs: Any
+) -> Any:
+    """Call ``func(*args, **kwargs)`` and fail unless it returns ``expected``
+    (by :func:`same`: equal, and of the same types). The failure names the
+    call, what came back, what was expected and the rule; an exception other
+    than the expected value propagates as it is. Returns the result."""
+    actual = func(*args, **kwargs)
+    if not same(actual, expected):
+        pytest.fail(
+            f"{shown(func, *args, **kwargs)} returned {actual!r}; expected {expected!r} ({rule})",
+            pytrace=False,
+        )
+    return actual
+
+
+def raises(
+    error: type[BaseException], rule: str, func: Callable[..., Any], /, *args: Any, **kwargs: Any
+) -> BaseException:
+    """Call ``func(*args, **kwargs)`` and fail unless it raises ``error``; the
+    failure names the call, what it returned and the rule. Another exception
+    propagates as it is. Returns the exception raised."""
+    try:
+        actual = func(*args, **kwargs)
+    except error as exc:
+        return exc
+    pytest.fail(
+        f"{shown(func, *args, **kwargs)} returned {actual!r}; expected {error.__name__} ({rule})",
+        pytrace=False,
+    )
