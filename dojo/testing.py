@@ -288,6 +288,8 @@ def shown(func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> str:
 
 
 def _shown_argument(value: Any) -> str:
+    if callable(value) and hasattr(value, "__qualname__"):
+        return value.__qualname__  # a function or a class, by name: no memory address
     if type(value).__repr__ is object.__repr__:
         return f"<{type(value).__name__}>"
     return repr(value)
