@@ -256,6 +256,19 @@ class FakeClock:
         self.now += seconds
 
 
+class ModelMachine(RuleBasedStateMachine):
+    """A state machine whose failing example lists the operations only.
+
+    Hypothesis prints ``state.<invariant>()`` after every step of the example
+    it reports, which buries the few operations a learner needs among the
+    checks; here the invariants run after every step as usual, and say what
+    broke in their assertion messages, but are not listed.
+    """
+
+    def check_invariants(self, settings: Any, output: Any, runtimes: Any) -> None:
+        super().check_invariants(settings, lambda _line: None, runtimes)  # type: ignore[misc]
+
+
 def run_machine(
     factory: Callable[[], RuleBasedStateMachine], *, examples: int, steps: int
 ) -> None:
