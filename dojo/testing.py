@@ -282,59 +282,76 @@ def run_machine(
     )
 
 
-# --- messages that name the call ---------------------------------------------------
+# --- one call, checked with a message that names it ---------------------------------
 
 
-def shown(func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> str:
-    """A call as the learner would type it, for failure messages: ``put('a', 1)``,
-    ``'a' in <LRUCache>``, ``len(<LRUCache>)``. An object without a repr of its
-    own shows as ``<TypeName>``, never as a memory address."""
-    name = func if isinstance(func, str) else getattr(func, "__name__", repr(func))
-    owner = getattr(func, "__self__", None)
-    if name == "__contains__" and owner is not None and len(args) == 1:
-        return f"{_shown_argument(args[0])} in {_shown_argument(owner)}"
-    if name == "__len__" and owner is not None and not args:
-        return f"len({_shown_argument(owner)})"
-    parts = [_shown_argument(a) for a in args]
-    parts += [f"{k}={_shown_argument(v)}" for k, v in kwargs.items()]
+def render_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
+    """How a message names a call: ``expire('missing', -1)``, ``len(<InMemoryDB>)``.
+
+    A bound method is named by its own name (``__contains__`` and ``__len__`` as
+    the learner writes them: ``'a' in <LRUCache>``); an argument without a repr
+    of its own is shown as ``<ClassName>``, a function or class by its name,
+    never by an address.
+    """
+
+    def shown(value: Any) -> str:
+        if callable(value) and hasattr(value, "__qualname__"):
+            return value.__qualname__
+        if type(value).__repr__ is object.__repr__:
+            return f"<{type(value).__name__}>"
+        return repr(value)
+
+    name = getattr(function, "__name__", repr(function))
+    owner = getattr(function, "__self__", None)
+    if name == "__contains__" and owner is not None and len(args) == 1 and not kwargs:
+        return f"{shown(args[0])} in {shown(owner)}"
+    if name == "__len__" and owner is not None and not args and not kwargs:
+        return f"len({shown(owner)})"
+    parts = [shown(a) for a in args] + [f"{k}={shown(v)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
 
 
-def _shown_argument(value: Any) -> str:
-    if callable(value) and hasattr(value, "__qualname__"):
-        return value.__qualname__  # a function or a class, by name: no memory address
-    if type(value).__repr__ is object.__repr__:
-        return f"<{type(value).__name__}>"
-    return repr(value)
-
-
-def returns(
-    expected: Any, rule: str, func: Callable[..., Any], /, *args: Any, **kwargs: Any
+def check_returns(
+    expected: Any, rule: str, function: Callable[..., Any], *args: Any, **kwargs: Any
 ) -> Any:
-    """Call ``func(*args, **kwargs)`` and fail unless it returns ``expected``
-    (by :func:`same`: equal, and of the same types). The failure names the
-    call, what came back, what was expected and the rule; an exception other
-    than the expected value propagates as it is. Returns the result."""
-    actual = func(*args, **kwargs)
+    """Call ``function(*args, **kwargs)``; it must return ``expected`` exactly (:func:`same`).
+
+    On failure the message names the call with its arguments, what came back,
+    what was expected and ``rule``: ``get('a') returned None; expected '1' (a
+    key lives while clock() < set time + ttl)``. Returns the value.
+    """
+    actual = function(*args, **kwargs)
     if not same(actual, expected):
         pytest.fail(
-            f"{shown(func, *args, **kwargs)} returned {actual!r}; expected {expected!r} ({rule})",
+            f"{render_call(function, *args, **kwargs)} returned {actual!r}; "
+            f"expected {expected!r} ({rule})",
             pytrace=False,
         )
     return actual
 
 
-def raises(
-    error: type[BaseException], rule: str, func: Callable[..., Any], /, *args: Any, **kwargs: Any
+def check_raises(
+    error: type[BaseException], rule: str, function: Callable[..., Any], *args: Any, **kwargs: Any
 ) -> BaseException:
-    """Call ``func(*args, **kwargs)`` and fail unless it raises ``error``; the
-    failure names the call, what it returned and the rule. Another exception
-    propagates as it is. Returns the exception raised."""
+    """Call ``function(*args, **kwargs)``; it must raise ``error`` with a message.
+
+    On failure the message names the call with its arguments, what it returned
+    (or raised instead), the expected exception and ``rule``:
+    ``expire('missing', -1) returned False; expected ValueError (arguments are
+    checked before the key is looked up)``. Returns the exception.
+    """
+    call = render_call(function, *args, **kwargs)
     try:
-        actual = func(*args, **kwargs)
+        actual = function(*args, **kwargs)
     except error as exc:
+        if not str(exc):
+            pytest.fail(f"{call} raised {error.__name__} with no message ({rule})", pytrace=False)
         return exc
-    pytest.fail(
-        f"{shown(func, *args, **kwargs)} returned {actual!r}; expected {error.__name__} ({rule})",
-        pytrace=False,
-    )
+    except NotImplementedError:
+        raise  # a stub: the runner reports it as "not implemented"
+    except Exception as exc:
+        pytest.fail(
+            f"{call} raised {type(exc).__name__}: {exc}; expected {error.__name__} ({rule})",
+            pytrace=False,
+        )
+    pytest.fail(f"{call} returned {actual!r}; expected {error.__name__} ({rule})", pytrace=False)

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from dojo.testing import example_tables, raises, replay, returns
+from dojo.testing import check_raises, check_returns, example_tables, replay
 
 pytestmark = pytest.mark.stage(2)
 
@@ -59,8 +59,8 @@ def test_the_package_builds_its_own_list_and_still_evicts_the_least_recent(
     cache.put("b", 2)
     cache.get("a")
     cache.put("c", 3)
-    returns(["a", "c"], "after put a, put b, get a, put c: 'b' is evicted", cache.keys)
-    returns(True, "delete of a cached key returns True", cache.delete, "a")
+    check_returns(["a", "c"], "after put a, put b, get a, put c: 'b' is evicted", cache.keys)
+    check_returns(True, "delete of a cached key returns True", cache.delete, "a")
     uses = forbidden_uses(package_folder())
     assert not uses, f"this round forbids OrderedDict and functools caches: {uses}"
 
@@ -69,23 +69,23 @@ def test_delete_returns_true_and_removes_the_key(new_cache):
     cache = new_cache(3)
     cache.put("a", 1)
     cache.put("b", 2)
-    returns(True, "delete of a cached key returns True", cache.delete, "a")
+    check_returns(True, "delete of a cached key returns True", cache.delete, "a")
     rule = "after delete('a'), 'a' is gone"
-    returns(False, rule, cache.__contains__, "a")
-    returns(None, rule, cache.get, "a")
-    returns(["b"], rule, cache.keys)
-    returns(1, rule, cache.__len__)
+    check_returns(False, rule, cache.__contains__, "a")
+    check_returns(None, rule, cache.get, "a")
+    check_returns(["b"], rule, cache.keys)
+    check_returns(1, rule, cache.__len__)
 
 
 def test_delete_returns_false_for_a_missing_key_and_changes_nothing(new_cache):
     cache = new_cache(3)
     cache.put("a", 1)
     cache.put("b", 2)
-    returns(False, "delete of a key never put returns False", cache.delete, "z")
-    returns(["a", "b"], "a delete that finds nothing changes nothing", cache.keys)
+    check_returns(False, "delete of a key never put returns False", cache.delete, "z")
+    check_returns(["a", "b"], "a delete that finds nothing changes nothing", cache.keys)
     cache.delete("a")
-    returns(False, "delete of a key already deleted returns False", cache.delete, "a")
-    returns(["b"], "a delete that finds nothing changes nothing", cache.keys)
+    check_returns(False, "delete of a key already deleted returns False", cache.delete, "a")
+    check_returns(["b"], "a delete that finds nothing changes nothing", cache.keys)
 
 
 def test_delete_frees_a_place_so_the_next_put_evicts_nothing(new_cache):
@@ -96,7 +96,7 @@ def test_delete_frees_a_place_so_the_next_put_evicts_nothing(new_cache):
     cache.delete("a")
     cache.put("c", 3)
     rule = "at capacity 2, put a, put b, delete a, put c: the delete freed a place"
-    returns(["b", "c"], rule, cache.keys)
+    check_returns(["b", "c"], rule, cache.keys)
     assert calls == [], f"on_evict was called with {calls}; expected no call ({rule})"
 
 
@@ -107,15 +107,15 @@ def test_a_deleted_key_can_be_put_again_as_the_most_recent(new_cache):
     cache.delete("a")
     cache.put("a", "again")
     rule = "put a, b, c, delete a, put a: a deleted key comes back as the most recent"
-    returns(["b", "c", "a"], rule, cache.keys)
-    returns("again", rule, cache.get, "a")
+    check_returns(["b", "c", "a"], rule, cache.keys)
+    check_returns("again", rule, cache.get, "a")
 
 
 def test_delete_follows_dict_rules_for_keys(new_cache):
     cache = new_cache(2)
     cache.put(1, "one")
-    returns(True, "1.0 and the cached key 1 are one key", cache.delete, 1.0)
-    returns(0, "delete(1.0) removed the key 1", cache.__len__)
+    check_returns(True, "1.0 and the cached key 1 are one key", cache.delete, 1.0)
+    check_returns(0, "delete(1.0) removed the key 1", cache.__len__)
 
 
 @pytest.mark.parametrize("cached", [True, False], ids=["in a filled cache", "in an empty cache"])
@@ -123,7 +123,7 @@ def test_delete_of_an_unhashable_key_raises_type_error(new_cache, cached):
     cache = new_cache(2)
     if cached:
         cache.put("a", 1)
-    raises(TypeError, "an unhashable key raises TypeError, as a dict does", cache.delete, [1])
+    check_raises(TypeError, "an unhashable key raises TypeError, as a dict does", cache.delete, [1])
 
 
 def test_delete_never_calls_on_evict(new_cache):
@@ -169,7 +169,7 @@ def test_on_evict_is_not_called_when_put_replaces_a_value(new_cache):
     assert calls == [], (
         f"put('a', 2) over 'a' called on_evict with {calls}; an overwrite is not an eviction"
     )
-    returns(2, "the overwrite stored the new value", cache.get, "a")
+    check_returns(2, "the overwrite stored the new value", cache.get, "a")
 
 
 def test_on_evict_runs_after_the_entry_is_removed(new_cache):
@@ -196,7 +196,7 @@ def test_on_evict_may_use_the_cache(new_cache):
     cache.put("a", 1)
     cache.put("b", 2)
     cache.put("c", 3)
-    returns(
+    check_returns(
         ["c", "b"],
         "on_evict called get('b') during put('c', 3): a callback may use the cache",
         cache.keys,
@@ -210,11 +210,11 @@ def test_an_exception_from_on_evict_propagates_from_put_with_the_cache_consisten
     cache = new_cache(2, on_evict=on_evict)
     cache.put("a", 1)
     cache.put("b", 2)
-    raises(LookupError, "an exception from on_evict propagates", cache.put, "c", 3)
+    check_raises(LookupError, "an exception from on_evict propagates", cache.put, "c", 3)
     rule = "the put is done and the evicted entry gone before on_evict raised"
-    returns(["b", "c"], rule, cache.keys)
-    returns(2, rule, cache.__len__)
-    returns(3, rule, cache.get, "c")
+    check_returns(["b", "c"], rule, cache.keys)
+    check_returns(2, rule, cache.__len__)
+    check_returns(3, rule, cache.get, "c")
 
 
 def test_resize_smaller_evicts_the_least_recent_first(new_cache):
@@ -223,15 +223,15 @@ def test_resize_smaller_evicts_the_least_recent_first(new_cache):
     for key in "abcd":
         cache.put(key, key.upper())
     cache.get("a")
-    returns(None, "resize returns None", cache.resize, 2)
+    check_returns(None, "resize returns None", cache.resize, 2)
     assert calls == [("b", "B"), ("c", "C")], (
         f"put a, b, c, d, get a, resize(2): on_evict got {calls}; expected "
         "[('b', 'B'), ('c', 'C')] (resize evicts the least recent first, calling on_evict)"
     )
-    returns(["d", "a"], "resize(2) keeps the two most recent", cache.keys)
+    check_returns(["d", "a"], "resize(2) keeps the two most recent", cache.keys)
     assert cache.capacity == 2, f"capacity is {cache.capacity!r} after resize(2); expected 2"
     cache.put("e", "E")
-    returns(["a", "e"], "the new capacity holds for later puts", cache.keys)
+    check_returns(["a", "e"], "the new capacity holds for later puts", cache.keys)
 
 
 def test_resize_larger_evicts_nothing_and_makes_room(new_cache):
@@ -242,7 +242,7 @@ def test_resize_larger_evicts_nothing_and_makes_room(new_cache):
     cache.resize(3)
     cache.put("c", 3)
     assert cache.capacity == 3, f"capacity is {cache.capacity!r} after resize(3); expected 3"
-    returns(["a", "b", "c"], "after resize(3) a third key fits", cache.keys)
+    check_returns(["a", "b", "c"], "after resize(3) a third key fits", cache.keys)
     assert calls == [], f"on_evict was called with {calls}; growing evicts nothing"
 
 
@@ -256,12 +256,12 @@ def test_an_exception_from_on_evict_propagates_from_resize_with_the_cache_consis
     cache = new_cache(4, on_evict=on_evict)
     for key in "abcd":
         cache.put(key, 0)
-    raises(LookupError, "an exception from on_evict propagates", cache.resize, 1)
+    check_raises(LookupError, "an exception from on_evict propagates", cache.resize, 1)
     assert calls == ["a"], (
         f"on_evict was called for {calls}; expected ['a'] only "
         "(the callbacks after the one that raised are not called)"
     )
-    returns(["d"], "every eviction of resize(1) is done all the same", cache.keys)
+    check_returns(["d"], "every eviction of resize(1) is done all the same", cache.keys)
     assert cache.capacity == 1, (
         f"capacity is {cache.capacity!r}; expected 1 (the new capacity is set)"
     )
@@ -283,11 +283,11 @@ def test_resize_validates_like_the_constructor_and_changes_nothing(new_cache, ba
     cache = new_cache(2)
     cache.put("a", 1)
     cache.put("b", 2)
-    raises(error, "resize validates its capacity as the constructor does", cache.resize, bad)
+    check_raises(error, "resize validates its capacity as the constructor does", cache.resize, bad)
     assert cache.capacity == 2, (
         f"capacity is {cache.capacity!r} after resize({bad!r}) failed; expected 2"
     )
-    returns(["a", "b"], f"a rejected resize({bad!r}) changes nothing", cache.keys)
+    check_returns(["a", "b"], f"a rejected resize({bad!r}) changes nothing", cache.keys)
 
 
 def test_on_evict_is_keyword_only(impl):
@@ -296,7 +296,7 @@ def test_on_evict_is_keyword_only(impl):
     cache.put("a", 1)
     cache.put("b", 2)
     assert calls == [("a", 1)], f"on_evict got {calls}; expected [('a', 1)]"
-    raises(TypeError, "on_evict is keyword-only", impl.LRUCache, 1, on_evict)
+    check_raises(TypeError, "on_evict is keyword-only", impl.LRUCache, 1, on_evict)
 
 
 def full_cache_workload(capacity: int, count: int, seed: int = 2):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from dojo.testing import example_tables, raises, replay, returns
+from dojo.testing import check_raises, check_returns, example_tables, replay
 
 pytestmark = pytest.mark.stage(3)
 
@@ -62,9 +62,9 @@ def test_call_computes_on_a_miss_and_returns_the_cached_result_on_a_hit(new_cach
         return 2 * x
 
     cache = new_cache(10)
-    returns(8, "a miss runs func and returns its result", cache.call, double, 4)
+    check_returns(8, "a miss runs func and returns its result", cache.call, double, 4)
     assert counters(cache) == (0, 1), f"(hits, misses) {counters(cache)}; expected (0, 1) (a miss)"
-    returns(8, "a hit returns the cached result", cache.call, double, 4)
+    check_returns(8, "a hit returns the cached result", cache.call, double, 4)
     assert counters(cache) == (1, 1), f"(hits, misses) {counters(cache)}; expected (1, 1) (a hit)"
     assert runs == [4], f"double ran for {runs}; expected [4] (func runs only on a miss)"
 
@@ -82,12 +82,12 @@ def test_hits_and_misses_start_at_zero_and_are_read_only(new_cache):
 
 def test_call_caches_under_generate_key(new_cache):
     cache = new_cache(4)
-    returns(5, "call returns func's result", cache.call, add, 2, y=3)
+    check_returns(5, "call returns func's result", cache.call, add, 2, y=3)
     key = cache.generate_key(add, 2, y=3)
     assert isinstance(key, tuple), f"generate_key(add, 2, y=3) returned {key!r}; expected a tuple"
     rule = "call caches the result under generate_key(func, *args, **kwargs)"
-    returns([key], rule, cache.keys)
-    returns(5, rule, cache.get, key)
+    check_returns([key], rule, cache.keys)
+    check_returns(5, rule, cache.get, key)
 
 
 def test_get_put_and_the_rest_do_not_touch_hits_or_misses(new_cache):
@@ -109,7 +109,7 @@ def test_a_hit_makes_the_entry_most_recent_like_get(new_cache):
     cache = new_cache(2)
     for x in (1, 2, 1, 3):
         cache.call(square, x)
-    returns(
+    check_returns(
         [cache.generate_key(square, 1), cache.generate_key(square, 3)],
         "at capacity 2, call square 1, 2, 1, 3: the hit on square(1) made it most recent, "
         "so square(2) was evicted",
@@ -121,7 +121,7 @@ def test_a_miss_stores_like_put_and_calls_on_evict(new_cache):
     evicted = []
     cache = new_cache(1, on_evict=lambda key, value: evicted.append((key, value)))
     cache.put("a", 1)
-    returns(25, "a miss returns func's result", cache.call, square, 5)
+    check_returns(25, "a miss returns func's result", cache.call, square, 5)
     assert evicted == [("a", 1)], (
         f"at capacity 1, put('a', 1), call(square, 5): on_evict got {evicted}; expected "
         "[('a', 1)] (a miss stores like put, evicting)"
@@ -135,8 +135,8 @@ def test_a_none_result_is_cached(new_cache):
         runs.append(1)
 
     cache = new_cache(2)
-    returns(None, "a miss returns func's result, None", cache.call, nothing)
-    returns(None, "a hit returns the cached None", cache.call, nothing)
+    check_returns(None, "a miss returns func's result, None", cache.call, nothing)
+    check_returns(None, "a hit returns the cached None", cache.call, nothing)
     assert runs == [1], f"nothing ran {len(runs)} times; expected once (None results are cached)"
     assert counters(cache) == (1, 1), f"(hits, misses) {counters(cache)}; expected (1, 1)"
 
@@ -150,12 +150,12 @@ def test_an_exception_is_not_cached_counts_as_a_miss_and_propagates(new_cache):
 
     cache = new_cache(2)
     for _ in range(2):
-        raises(KeyError, "an exception from func propagates", cache.call, fails, 1)
+        check_raises(KeyError, "an exception from func propagates", cache.call, fails, 1)
     assert runs == [1, 1], f"fails ran for {runs}; expected [1, 1] (an exception is not cached)"
     assert counters(cache) == (0, 2), (
         f"(hits, misses) {counters(cache)}; expected (0, 2) (a call that raised is a miss)"
     )
-    returns(0, "nothing is cached when func raises", cache.__len__)
+    check_returns(0, "nothing is cached when func raises", cache.__len__)
 
 
 def test_unhashable_arguments_raise_type_error_without_running_func(new_cache):
@@ -166,17 +166,17 @@ def test_unhashable_arguments_raise_type_error_without_running_func(new_cache):
 
     cache = new_cache(2)
     cache.call(square, 1)
-    raises(TypeError, "an unhashable argument raises TypeError", cache.call, record, [1])
+    check_raises(TypeError, "an unhashable argument raises TypeError", cache.call, record, [1])
     assert runs == [], f"record ran for {runs}; expected no run (TypeError comes before func)"
     assert counters(cache) == (0, 1), (
         f"(hits, misses) {counters(cache)}; expected (0, 1) (neither a hit nor a miss)"
     )
-    returns(1, "nothing is cached", cache.__len__)
+    check_returns(1, "nothing is cached", cache.__len__)
 
 
 def test_keyword_order_never_matters(new_cache):
     cache = new_cache(2)
-    returns(
+    check_returns(
         cache.generate_key(add, x=1, y=2),
         "the key of generate_key(add, x=1, y=2): keyword order never matters",
         cache.generate_key,
@@ -198,10 +198,10 @@ def test_a_positional_and_a_keyword_argument_are_different_keys(new_cache):
         "generate_key(square, 3) == generate_key(square, x=3); expected different keys "
         "(a positional and a keyword argument differ)"
     )
-    returns(9, "a miss", cache.call, square, 3)
-    returns(9, "another key, so another miss", cache.call, square, x=3)
+    check_returns(9, "a miss", cache.call, square, 3)
+    check_returns(9, "another key, so another miss", cache.call, square, x=3)
     assert counters(cache) == (0, 2), f"(hits, misses) {counters(cache)}; expected (0, 2)"
-    returns(2, "two keys", cache.__len__)
+    check_returns(2, "two keys", cache.__len__)
 
 
 def test_the_key_names_module_qualified_name_and_first_line(new_cache):
@@ -217,7 +217,7 @@ def test_the_key_names_module_qualified_name_and_first_line(new_cache):
         "generate_key gave two lambdas of one line different keys; expected one key "
         "(the function is named by module, qualified name and first line only)"
     )
-    returns(
+    check_returns(
         cache.generate_key(square, 1), "equal inputs, equal keys", cache.generate_key, square, 1
     )
     assert cache.generate_key(square, 1) != cache.generate_key(add, 1), (
@@ -237,8 +237,8 @@ def test_generate_key_is_hashable_and_works_for_builtins(new_cache):
     assert hash(key) == hash(cache.generate_key(max, 1, 2, default=0)), (
         "generate_key(max, 1, 2, default=0) gave keys of different hashes"
     )
-    returns(2, "a miss on a builtin", cache.call, max, 1, 2)
-    returns(2, "a hit on a builtin", cache.call, max, 1, 2)
+    check_returns(2, "a miss on a builtin", cache.call, max, 1, 2)
+    check_returns(2, "a hit on a builtin", cache.call, max, 1, 2)
     assert counters(cache) == (1, 1), f"(hits, misses) {counters(cache)}; expected (1, 1)"
 
 
@@ -273,7 +273,7 @@ def test_generate_key_is_equal_in_another_process(new_cache, package_folder):
         f"generate_key(os.path.join, 'a', ('b', 1.5), n=None, sep='/') is {key!r} here but "
         f"{child.stdout.strip()} in another process (keys are deterministic: no id(), no hash())"
     )
-    returns("joined", "the key is an ordinary key", cache.get, key)
+    check_returns("joined", "the key is an ordinary key", cache.get, key)
 
 
 def test_a_memoized_recursive_function_may_call_the_cache(new_cache):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dojo.testing import example_tables, raises, replay, returns
+from dojo.testing import check_raises, check_returns, example_tables, replay
 
 pytestmark = pytest.mark.stage(4)
 
@@ -92,7 +92,7 @@ def test_cache_file_error_is_a_value_error(impl):
 def test_load_returns_an_equal_cache(new_cache, impl, tmp_path):
     cache = filled(new_cache)
     path = tmp_path / "cache.json"
-    returns(None, "save returns None", cache.save, path)
+    check_returns(None, "save returns None", cache.save, path)
     assert os.listdir(tmp_path) == ["cache.json"], (
         f"after save, the folder holds {os.listdir(tmp_path)}; expected only cache.json "
         "(no temporary file is left behind)"
@@ -105,9 +105,9 @@ def test_load_returns_an_equal_cache(new_cache, impl, tmp_path):
         "(the same key objects in the same order, the same values)"
     )
     rule = "values come back as they went in, tuples as tuples, lists as lists, bools as bools"
-    returns((1, (2, [3])), rule, loaded.get, (1, ("x", None)))
-    returns(False, rule, loaded.get, -2)
-    returns(0, rule, loaded.get, "")
+    check_returns((1, (2, [3])), rule, loaded.get, (1, ("x", None)))
+    check_returns(False, rule, loaded.get, -2)
+    check_returns(0, rule, loaded.get, "")
 
 
 def test_a_full_cache_saves_and_loads(new_cache, impl, tmp_path):
@@ -116,7 +116,7 @@ def test_a_full_cache_saves_and_loads(new_cache, impl, tmp_path):
         cache.put(key, key.upper())
     cache.save(tmp_path / "full.json")
     loaded = impl.LRUCache.load(tmp_path / "full.json")
-    returns(
+    check_returns(
         ["a", "b", "c"],
         "a file may hold as many entries as its capacity: load of a full cache of 3",
         loaded.keys,
@@ -134,7 +134,7 @@ def test_a_file_with_more_entries_than_its_capacity_raises_cache_file_error(
     data = json.loads(path.read_text(encoding="utf-8"))
     data["capacity"] = 2
     path.write_text(json.dumps(data), encoding="utf-8")
-    raises(
+    check_raises(
         impl.CacheFileError,
         "a file of 3 entries whose capacity is 2 is not one save could write",
         impl.LRUCache.load,
@@ -149,9 +149,9 @@ def test_equal_keys_keep_the_first_inserted_key_object_through_a_file(new_cache,
     cache.put(False, "bool")
     cache.save(str(tmp_path / "c.json"))
     loaded = impl.LRUCache.load(str(tmp_path / "c.json"))
-    returns([1.0, False], "the key objects come back: 1.0 a float, False a bool", loaded.keys)
-    returns("int", "1 finds the key 1.0", loaded.get, 1)
-    returns("bool", "0 finds the key False", loaded.get, 0)
+    check_returns([1.0, False], "the key objects come back: 1.0 a float, False a bool", loaded.keys)
+    check_returns("int", "1 finds the key 1.0", loaded.get, 1)
+    check_returns("bool", "0 finds the key False", loaded.get, 0)
 
 
 def test_paths_may_be_str_or_path_like(new_cache, impl, tmp_path):
@@ -162,9 +162,11 @@ def test_paths_may_be_str_or_path_like(new_cache, impl, tmp_path):
     cache = new_cache(2)
     cache.put("k", "v")
     cache.save(Where())
-    returns(["k"], "save accepts an os.PathLike", impl.LRUCache.load(str(tmp_path / "w.json")).keys)
+    check_returns(
+        ["k"], "save accepts an os.PathLike", impl.LRUCache.load(str(tmp_path / "w.json")).keys
+    )
     cache.save(str(tmp_path / "s.json"))
-    returns("v", "load accepts an os.PathLike", impl.LRUCache.load(Where()).get, "k")
+    check_returns("v", "load accepts an os.PathLike", impl.LRUCache.load(Where()).get, "k")
 
 
 def test_the_file_is_json_in_the_lru_cache_format(new_cache, tmp_path):
@@ -190,7 +192,7 @@ def test_a_loaded_cache_has_fresh_counters_and_no_on_evict(new_cache, impl, tmp_
     assert counts == (0, 0), f"a loaded cache has (hits, misses) {counts}; they are never saved"
     loaded.put("other", 1)
     assert evicted == [], f"a loaded cache called on_evict for {evicted}; it has no on_evict"
-    returns(["other"], "the put evicted the loaded entry", loaded.keys)
+    check_returns(["other"], "the put evicted the loaded entry", loaded.keys)
 
 
 MARKER_DICTS = [
@@ -211,7 +213,7 @@ def test_a_dict_that_spells_the_format_markers_comes_back_as_that_dict(
     cache = new_cache(2)
     cache.put("v", value)
     cache.save(tmp_path / "c.json")
-    returns(
+    check_returns(
         value,
         "a dict value comes back as a dict, whatever its keys spell (escape your markers)",
         impl.LRUCache.load(tmp_path / "c.json").get,
@@ -219,7 +221,7 @@ def test_a_dict_that_spells_the_format_markers_comes_back_as_that_dict(
     )
     persistent = new_cache(2, persistence_path=tmp_path / "state")
     persistent.put("v", value)
-    returns(
+    check_returns(
         value,
         "a dict value comes back from the journal as a dict, whatever its keys spell",
         new_cache(2, persistence_path=tmp_path / "state").get,
@@ -256,7 +258,7 @@ def test_an_unstorable_value_raises_type_error_and_leaves_the_file(new_cache, tm
     cache.save(path)
     before = path.read_bytes()
     cache.put("bad", bad)
-    raises(TypeError, "a value that cannot be stored raises TypeError", cache.save, path)
+    check_raises(TypeError, "a value that cannot be stored raises TypeError", cache.save, path)
     assert path.read_bytes() == before, "a failed save changed the file; expected it left as it was"
     assert os.listdir(tmp_path) == ["c.json"], (
         f"after a failed save the folder holds {os.listdir(tmp_path)}; expected no temporary file"
@@ -271,7 +273,7 @@ def test_an_unstorable_value_raises_type_error_and_leaves_the_file(new_cache, tm
 def test_an_unstorable_key_raises_type_error_and_creates_no_file(new_cache, tmp_path, bad):
     cache = new_cache(3)
     cache.put(bad, 1)
-    raises(
+    check_raises(
         TypeError, "a key that cannot be stored raises TypeError", cache.save, tmp_path / "c.json"
     )
     assert list(tmp_path.iterdir()) == [], (
@@ -293,7 +295,7 @@ def test_a_value_nested_100_deep_round_trips(new_cache, impl, tmp_path, kind):
 
 
 def test_a_missing_file_raises_file_not_found_error(impl, tmp_path):
-    raises(FileNotFoundError, "a missing file", impl.LRUCache.load, tmp_path / "missing.json")
+    check_raises(FileNotFoundError, "a missing file", impl.LRUCache.load, tmp_path / "missing.json")
 
 
 DEEP = "[" * 990 + "1" + "]" * 990
@@ -322,7 +324,7 @@ def test_a_file_that_is_not_a_cache_raises_cache_file_error_naming_the_path(
 ):
     path = tmp_path / "bad.json"
     path.write_bytes(content)
-    caught = raises(
+    caught = check_raises(
         impl.CacheFileError, "a file that is not a cache file", impl.LRUCache.load, path
     )
     assert path.name in str(caught), f"the message {str(caught)!r} does not name the file bad.json"
@@ -349,7 +351,7 @@ def test_a_file_holding_what_save_cannot_write_raises_cache_file_error(
     path = tmp_path / "c.json"
     cache.save(path)
     doctor(path, "987654321", bad)
-    raises(
+    check_raises(
         impl.CacheFileError,
         f"a file holding {bad[:20]} is a bad file: load raises CacheFileError, nothing else",
         impl.LRUCache.load,
@@ -364,7 +366,7 @@ def test_a_file_holding_a_key_twice_raises_cache_file_error(new_cache, impl, tmp
     path = tmp_path / "c.json"
     cache.save(path)
     doctor(path, "key-two", "key-one")
-    raises(impl.CacheFileError, "a file holding one key twice", impl.LRUCache.load, path)
+    check_raises(impl.CacheFileError, "a file holding one key twice", impl.LRUCache.load, path)
 
 
 BAD_CAPACITIES = {"0": "0", "-1": "-1", "true": "true", "a string": '"3"', "1.5": "1.5"}
@@ -380,7 +382,7 @@ def test_a_file_whose_capacity_is_not_a_capacity_raises_cache_file_error(
     data = json.loads(path.read_text(encoding="utf-8"))
     data["capacity"] = json.loads(capacity)
     path.write_text(json.dumps(data), encoding="utf-8")
-    raises(
+    check_raises(
         impl.CacheFileError,
         f"a capacity of {capacity} is not an int of at least 1",
         impl.LRUCache.load,
@@ -403,7 +405,7 @@ def test_a_crafted_pickle_is_rejected_without_running_anything(impl, tmp_path, p
     marker = tmp_path / "pwned"
     path = tmp_path / "cache.json"
     path.write_bytes(pickle.dumps(Payload(str(marker)), protocol=protocol))
-    raises(impl.CacheFileError, "a pickle is not a cache file", impl.LRUCache.load, path)
+    check_raises(impl.CacheFileError, "a pickle is not a cache file", impl.LRUCache.load, path)
     assert not marker.exists(), "load ran the pickle's code: it must never unpickle (or eval)"
 
 
@@ -456,7 +458,7 @@ def test_a_save_that_fails_midway_leaves_the_old_file_and_no_temporary_file(
         "(no temporary file is left behind)"
     )
     loaded = raises_nothing(impl.LRUCache.load, path)
-    returns(
+    check_returns(
         ["small"],
         "a save that fails midway leaves the old file: write a temporary file, then os.replace",
         loaded.keys,
@@ -497,9 +499,9 @@ def test_a_persistent_cache_recovers_its_entries_and_order(new_cache, tmp_path):
 
 def test_a_new_folder_gives_an_empty_cache(new_cache, tmp_path):
     cache = new_cache(3, persistence_path=tmp_path / "fresh")
-    returns([], "a cache on a new folder is empty", cache.keys)
+    check_returns([], "a cache on a new folder is empty", cache.keys)
     cache.put("x", 1)
-    returns(1, "and works as any cache", cache.get, "x")
+    check_returns(1, "and works as any cache", cache.get, "x")
 
 
 def test_each_write_reaches_the_os_before_the_method_returns(new_cache, tmp_path):
@@ -523,10 +525,12 @@ def test_the_constructor_capacity_wins_and_recovery_calls_no_on_evict(new_cache,
         cache.put(key, key)
     evicted = []
     smaller = new_cache(2, on_evict=lambda k, v: evicted.append(k), persistence_path=tmp_path)
-    returns(["c", "d"], "a smaller constructor capacity evicts the least recent", smaller.keys)
+    check_returns(
+        ["c", "d"], "a smaller constructor capacity evicts the least recent", smaller.keys
+    )
     assert smaller.capacity == 2, f"capacity is {smaller.capacity}; expected 2, the constructor's"
     assert evicted == [], f"recovery called on_evict for {evicted}; it must not"
-    returns(
+    check_returns(
         ["c", "d"],
         "the evictions of recovery are kept",
         new_cache(2, persistence_path=tmp_path).keys,
@@ -539,13 +543,15 @@ def test_a_persistent_put_of_an_unstorable_value_raises_type_error_and_changes_n
     cache = new_cache(2, persistence_path=tmp_path)
     cache.put("a", 1)
     rule = "with a persistence_path, a put checks first that it can be stored"
-    raises(TypeError, rule, cache.put, "b", {1, 2})
-    raises(TypeError, rule, cache.put, b"k", 1)
-    raises(TypeError, rule, cache.put, "deep", nested(101))
-    raises(TypeError, rule, cache.call, math.sqrt, math.inf)
-    returns(["a"], "a rejected put changes nothing", cache.keys)
+    check_raises(TypeError, rule, cache.put, "b", {1, 2})
+    check_raises(TypeError, rule, cache.put, b"k", 1)
+    check_raises(TypeError, rule, cache.put, "deep", nested(101))
+    check_raises(TypeError, rule, cache.call, math.sqrt, math.inf)
+    check_returns(["a"], "a rejected put changes nothing", cache.keys)
     assert cache.misses == 1, f"misses is {cache.misses}; expected 1 (the rejected call's miss)"
-    returns(["a"], "nothing rejected was written", new_cache(2, persistence_path=tmp_path).keys)
+    check_returns(
+        ["a"], "nothing rejected was written", new_cache(2, persistence_path=tmp_path).keys
+    )
 
 
 def folder_size(folder: Path) -> int:
@@ -585,9 +591,11 @@ def test_a_torn_final_journal_record_is_ignored(new_cache, tmp_path):
     cache.put("e", "e" * 20)
     os.truncate(journal, journal.stat().st_size - 5)
     recovered = new_cache(10, persistence_path=tmp_path)
-    returns(["probe", "a", "b", "c", "d"], "the torn record of 'e' is ignored", recovered.keys)
+    check_returns(
+        ["probe", "a", "b", "c", "d"], "the torn record of 'e' is ignored", recovered.keys
+    )
     recovered.put("f", 1)
-    returns(
+    check_returns(
         ["probe", "a", "b", "c", "d", "f"],
         "writes after recovering from a torn record are kept",
         new_cache(10, persistence_path=tmp_path).keys,
@@ -608,7 +616,7 @@ def test_a_folder_holding_what_put_cannot_write_raises_cache_file_error(
     assert holders, "no file of the folder holds 987654321: the put was not written"
     for path in holders:
         doctor(path, "987654321", bad)
-    raises(
+    check_raises(
         impl.CacheFileError,
         f"a snapshot or journal record holding {bad[:20]} is damaged: CacheFileError, nothing else",
         impl.LRUCache,
@@ -624,7 +632,7 @@ def test_a_damaged_journal_record_that_is_not_the_last_raises_cache_file_error(
     cache.put("a", 1)
     with open(journal, "rb+") as file:
         file.write(b"#")  # the first record is now damaged, and complete records follow it
-    raises(
+    check_raises(
         impl.CacheFileError,
         "a damaged record that is not the last",
         impl.LRUCache,
