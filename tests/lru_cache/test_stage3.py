@@ -26,8 +26,9 @@ def add(x, y=0):
     return x + y
 
 
-def run_in_thread(target):
-    """Run ``target`` in a daemon thread; return its result, failing if it hangs."""
+def run_in_thread(target, call: str, rule: str):
+    """Run ``target`` (which makes ``call``) in a daemon thread; return its result,
+    failing with ``rule`` if it is still running after JOIN_TIMEOUT seconds."""
     outcome = {}
 
     def body():
@@ -39,7 +40,9 @@ def run_in_thread(target):
     thread = threading.Thread(target=body, daemon=True)
     thread.start()
     thread.join(JOIN_TIMEOUT)
-    assert not thread.is_alive(), f"still running after {JOIN_TIMEOUT} s: a deadlock on the lock?"
+    assert not thread.is_alive(), (
+        f"{call} is still running after {JOIN_TIMEOUT} s: a deadlock? ({rule})"
+    )
     if "error" in outcome:
         raise outcome["error"]
     return outcome["result"]
@@ -49,7 +52,11 @@ def run_in_thread(target):
 def test_the_spec_example_table_holds(impl, table):
     # In a thread: a cache that holds its lock while fib runs deadlocks on the
     # table's recursive fib, and must fail in seconds, not hang.
-    run_in_thread(lambda: replay(table, {"LRUCache": impl.LRUCache}))
+    run_in_thread(
+        lambda: replay(table, {"LRUCache": impl.LRUCache}),
+        f"the table of {table.spec}",
+        "func runs without the cache's lock held, so a memoized fib may call the cache",
+    )
 
 
 def counters(cache) -> tuple[int, int]:
@@ -284,7 +291,11 @@ def test_a_memoized_recursive_function_may_call_the_cache(new_cache):
     def fib(n):
         return n if n < 2 else cache.call(fib, n - 1) + cache.call(fib, n - 2)
 
-    result = run_in_thread(lambda: cache.call(fib, 80))
+    result = run_in_thread(
+        lambda: cache.call(fib, 80),
+        "call(fib, 80)",
+        "func runs without the cache's lock held, so a memoized function may call the cache",
+    )
     assert result == 23416728348467685, (
         f"call(fib, 80) returned {result!r}; expected 23416728348467685 "
         "(a memoized recursive function may call the cache)"
@@ -329,11 +340,21 @@ def test_on_evict_runs_without_the_lock(new_cache):
     holder = {}
 
     def on_evict(key, value):
-        seen.append(run_in_thread(lambda: holder["cache"].keys()))
+        seen.append(
+            run_in_thread(
+                holder["cache"].keys,
+                "keys() from another thread inside on_evict",
+                "on_evict runs without the cache's lock held",
+            )
+        )
 
     cache = holder["cache"] = new_cache(1, on_evict=on_evict)
     cache.put("a", 1)
-    run_in_thread(lambda: cache.put("b", 2))
+    run_in_thread(
+        lambda: cache.put("b", 2),
+        "put('b', 2), whose eviction calls on_evict,",
+        "on_evict runs without the cache's lock held",
+    )
     assert seen == [["b"]], (
         f"keys() from another thread inside on_evict returned {seen}; expected [['b']] "
         "(on_evict runs without the lock held)"
