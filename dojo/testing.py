@@ -294,21 +294,23 @@ def render_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
     never by an address.
     """
 
-    def shown(value: Any) -> str:
-        if callable(value) and hasattr(value, "__qualname__"):
-            return value.__qualname__
-        if type(value).__repr__ is object.__repr__:
-            return f"<{type(value).__name__}>"
-        return repr(value)
-
     name = getattr(function, "__name__", repr(function))
     owner = getattr(function, "__self__", None)
     if name == "__contains__" and owner is not None and len(args) == 1 and not kwargs:
-        return f"{shown(args[0])} in {shown(owner)}"
+        return f"{_shown(args[0])} in {_shown(owner)}"
     if name == "__len__" and owner is not None and not args and not kwargs:
-        return f"len({shown(owner)})"
-    parts = [shown(a) for a in args] + [f"{k}={shown(v)}" for k, v in kwargs.items()]
+        return f"len({_shown(owner)})"
+    parts = [_shown(a) for a in args] + [f"{k}={_shown(v)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
+
+
+def _shown(value: Any) -> str:
+    """A value in a message: its repr, but never a memory address."""
+    if callable(value) and hasattr(value, "__qualname__"):
+        return value.__qualname__
+    if type(value).__repr__ is object.__repr__:
+        return f"<{type(value).__name__}>"
+    return repr(value)
 
 
 def check_returns(
@@ -323,7 +325,7 @@ def check_returns(
     actual = function(*args, **kwargs)
     if not same(actual, expected):
         pytest.fail(
-            f"{render_call(function, *args, **kwargs)} returned {actual!r}; "
+            f"{render_call(function, *args, **kwargs)} returned {_shown(actual)}; "
             f"expected {expected!r} ({rule})",
             pytrace=False,
         )
@@ -354,4 +356,6 @@ def check_raises(
             f"{call} raised {type(exc).__name__}: {exc}; expected {error.__name__} ({rule})",
             pytrace=False,
         )
-    pytest.fail(f"{call} returned {actual!r}; expected {error.__name__} ({rule})", pytrace=False)
+    pytest.fail(
+        f"{call} returned {_shown(actual)}; expected {error.__name__} ({rule})", pytrace=False
+    )
