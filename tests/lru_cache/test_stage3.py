@@ -251,6 +251,26 @@ def test_generate_key_is_hashable_and_works_for_builtins(new_cache):
     assert counters(cache) == (1, 1), f"(hits, misses) {counters(cache)}; expected (1, 1)"
 
 
+class Doubler:
+    """A callable object: it has a __module__ but no __qualname__ and no __code__."""
+
+    def __call__(self, x):
+        return 2 * x
+
+
+def test_generate_key_works_for_a_callable_object(new_cache):
+    cache = new_cache(4)
+    doubler = Doubler()
+    key = cache.generate_key(doubler, 3)
+    assert isinstance(key, tuple), (
+        f"generate_key(<Doubler>, 3) returned {key!r}; expected a tuple "
+        "(generate_key works for any callable: what it lacks is None)"
+    )
+    check_returns(6, "call works for a callable object", cache.call, doubler, 3)
+    check_returns(6, "and caches its result", cache.call, doubler, 3)
+    assert counters(cache) == (1, 1), f"(hits, misses) {counters(cache)}; expected (1, 1)"
+
+
 KEY_IN_A_CHILD = """
 import importlib.util, os.path, sys
 folder = sys.argv[1]
