@@ -118,6 +118,14 @@ def test_delete_follows_dict_rules_for_keys(new_cache):
     check_returns(0, "delete(1.0) removed the key 1", cache.__len__)
 
 
+@pytest.mark.parametrize("key", [b"bytes", frozenset({1}), float("nan"), ("a", (1, 2))], ids=repr)
+def test_delete_removes_any_hashable_key(new_cache, key):
+    cache = new_cache(2)
+    cache.put(key, 1)
+    check_returns(True, "any hashable object is a key, and delete removes it", cache.delete, key)
+    check_returns([], "the deleted key is gone", cache.keys)
+
+
 @pytest.mark.parametrize("cached", [True, False], ids=["in a filled cache", "in an empty cache"])
 def test_delete_of_an_unhashable_key_raises_type_error(new_cache, cached):
     cache = new_cache(2)

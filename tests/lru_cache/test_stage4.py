@@ -333,30 +333,36 @@ def test_a_file_that_is_not_a_cache_raises_cache_file_error_naming_the_path(
     assert path.name in str(caught), f"the message {str(caught)!r} does not name the file bad.json"
 
 
-# Each bad file is a good one with one value changed: "bad" replaces the text
-# of 987654321 (a key or a value) in whatever encoding the code under test writes.
+# Each bad file is a good one with one number changed: the text of MARK (in a
+# key or a value) becomes "bad", in whatever encoding the code under test writes.
+MARK = 987654321
 DOCTORED = {
-    "a value too large for a float": ("value", "1e400"),
-    "a negative value too large for a float": ("value", "-1e400"),
-    "a key too large for a float": ("key", "1e400"),
-    "a value of Infinity": ("value", "Infinity"),
-    "JSON nested 990 deep": ("value", DEEP),
-    "a value nested 101 deep": ("value", "[" * 101 + "1" + "]" * 101),
+    "a value too large for a float": ("v", MARK, "1e400"),
+    "a negative value too large for a float": ("v", MARK, "-1e400"),
+    "a key too large for a float": (MARK, "k", "1e400"),
+    "a value of Infinity": ("v", MARK, "Infinity"),
+    "JSON nested 990 deep": ("v", MARK, DEEP),
+    "lists nested 101 deep": ("v", MARK, "[" * 101 + "1" + "]" * 101),
+    "a list in 100 tuples": ("v", nested(100, tuple, MARK), "[1]"),
+    "a list in 100 dicts": ("v", nested(100, dict, MARK), "[1]"),
+    "a list as a key": (MARK, "k", "[1]"),
+    "a list in a key tuple": ((MARK,), "k", "[1]"),
 }
 
 
-@pytest.mark.parametrize(("where", "bad"), DOCTORED.values(), ids=DOCTORED.keys())
+@pytest.mark.parametrize(("key", "value", "bad"), DOCTORED.values(), ids=DOCTORED.keys())
 def test_a_file_holding_what_save_cannot_write_raises_cache_file_error(
-    new_cache, impl, tmp_path, where, bad
+    new_cache, impl, tmp_path, key, value, bad
 ):
     cache = new_cache(3)
-    cache.put(987654321, "key") if where == "key" else cache.put("value", 987654321)
+    cache.put(key, value)
     path = tmp_path / "c.json"
     cache.save(path)
-    doctor(path, "987654321", bad)
+    doctor(path, str(MARK), bad)
     check_raises(
         impl.CacheFileError,
-        f"a file holding {bad[:20]} is a bad file: load raises CacheFileError, nothing else",
+        f"a file holding {bad[:20]} where save wrote {MARK} is a bad file: load raises "
+        "CacheFileError, nothing else",
         impl.LRUCache.load,
         path,
     )
@@ -606,19 +612,19 @@ def test_a_torn_final_journal_record_is_ignored(new_cache, tmp_path):
 
 
 @pytest.mark.parametrize("when", ["in the journal", "after a reopen"])
-@pytest.mark.parametrize(("where", "bad"), DOCTORED.values(), ids=DOCTORED.keys())
+@pytest.mark.parametrize(("key", "value", "bad"), DOCTORED.values(), ids=DOCTORED.keys())
 def test_a_folder_holding_what_put_cannot_write_raises_cache_file_error(
-    new_cache, impl, tmp_path, when, where, bad
+    new_cache, impl, tmp_path, when, key, value, bad
 ):
     cache = new_cache(10, persistence_path=tmp_path)
-    cache.put(987654321, "key") if where == "key" else cache.put("value", 987654321)
+    cache.put(key, value)
     if when == "after a reopen":
         cache = new_cache(10, persistence_path=tmp_path)
     cache.put("later", 1)  # so the doctored record is never the (maybe torn) last one
-    holders = [p for p in tmp_path.rglob("*") if p.is_file() and b"987654321" in p.read_bytes()]
-    assert holders, "no file of the folder holds 987654321: the put was not written"
+    holders = [p for p in tmp_path.rglob("*") if p.is_file() and b"%d" % MARK in p.read_bytes()]
+    assert holders, f"no file of the folder holds {MARK}: the put was not written"
     for path in holders:
-        doctor(path, "987654321", bad)
+        doctor(path, str(MARK), bad)
     check_raises(
         impl.CacheFileError,
         f"a snapshot or journal record holding {bad[:20]} is damaged: CacheFileError, nothing else",
