@@ -307,13 +307,7 @@ BAD_FILES = {
     "empty": b"",
     "truncated": b'{"format": "lru-cache", "version": 1, "capa',
     "not utf-8": b"\xff\xfe{}",
-    "NaN": b'{"format": "lru-cache", "version": 1, "capacity": NaN}',
     "not an object": b"[1, 2, 3]",
-    "no format": b'{"version": 1, "capacity": 2}',
-    "another format": b'{"format": "lfu-cache", "version": 1, "capacity": 2}',
-    "another version": b'{"format": "lru-cache", "version": 2, "capacity": 2}',
-    "version 1.0": b'{"format": "lru-cache", "version": 1.0, "capacity": 2}',
-    "no version": b'{"format": "lru-cache", "capacity": 2}',
     "JSON nested 100,000 deep": b'{"format": "lru-cache", "a": '
     + b"[" * 100_000
     + b"]" * 100_000
@@ -378,22 +372,59 @@ def test_a_file_holding_a_key_twice_raises_cache_file_error(new_cache, impl, tmp
     check_raises(impl.CacheFileError, "a file holding one key twice", impl.LRUCache.load, path)
 
 
-BAD_CAPACITIES = {"0": "0", "-1": "-1", "true": "true", "a string": '"3"', "1.5": "1.5"}
+# A saved file with one field of its header changed (None: the field removed).
+BAD_HEADERS = {
+    "capacity 0": ("capacity", 0),
+    "capacity -1": ("capacity", -1),
+    "capacity true": ("capacity", True),
+    "capacity '3'": ("capacity", "3"),
+    "capacity 1.5": ("capacity", 1.5),
+    "no capacity": ("capacity", None),
+    "format lfu-cache": ("format", "lfu-cache"),
+    "no format": ("format", None),
+    "version 2": ("version", 2),
+    "version 1.0": ("version", 1.0),
+    "version '1'": ("version", "1"),
+    "version true": ("version", True),
+    "no version": ("version", None),
+}
 
 
-@pytest.mark.parametrize("capacity", BAD_CAPACITIES.values(), ids=BAD_CAPACITIES.keys())
-def test_a_file_whose_capacity_is_not_a_capacity_raises_cache_file_error(
-    new_cache, impl, tmp_path, capacity
-):
+@pytest.mark.parametrize(("field", "bad"), BAD_HEADERS.values(), ids=BAD_HEADERS.keys())
+def test_a_file_with_a_bad_header_raises_cache_file_error(new_cache, impl, tmp_path, field, bad):
     cache = new_cache(3)
+    cache.put("a", 1)
     path = tmp_path / "c.json"
     cache.save(path)
     data = json.loads(path.read_text(encoding="utf-8"))
-    data["capacity"] = json.loads(capacity)
+    if bad is None:
+        del data[field]
+    else:
+        data[field] = bad
     path.write_text(json.dumps(data), encoding="utf-8")
+    what = f"no {field!r}" if bad is None else f"{field!r}: {json.dumps(bad)}"
     check_raises(
         impl.CacheFileError,
-        f"a capacity of {capacity} is not an int of at least 1",
+        f"a file with {what} is not a cache file of version 1 with a capacity of at least 1",
+        impl.LRUCache.load,
+        path,
+    )
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_file_holding_a_nan_or_infinity_anywhere_raises_cache_file_error(
+    new_cache, impl, tmp_path, constant
+):
+    cache = new_cache(3)
+    cache.put("a", 1)
+    path = tmp_path / "c.json"
+    cache.save(path)
+    text = path.read_text(encoding="utf-8")
+    note = '{"note": ' + constant + ", "
+    path.write_text(text.replace("{", note, 1), encoding="utf-8")
+    check_raises(
+        impl.CacheFileError,
+        f"{constant} is not valid JSON, even in a field load does not read",
         impl.LRUCache.load,
         path,
     )
