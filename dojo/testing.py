@@ -284,6 +284,8 @@ def short(value: object) -> str:
         return f"({', '.join(map(short, value))}{',' if len(value) == 1 else ''})"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{short(k)}: {short(v)}" for k, v in value.items()) + "}"
+    if callable(value) and hasattr(value, "__qualname__"):
+        return value.__qualname__  # a function or a class: its name, not its address
     if type(value).__repr__ is object.__repr__:
         return f"<{type(value).__name__}>"  # never a memory address
     return repr(value)
@@ -292,11 +294,17 @@ def short(value: object) -> str:
 def render_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
     """How a message names a call: ``TraceBuilder.feed(Sample(1, ('a',), 0))``.
 
-    A bound method is named after its class (``Class.method``); arguments are
-    rendered by :func:`short`, never with a memory address.
+    A bound method is named after its class (``Class.method``), except
+    ``__contains__`` and ``__len__``, written as the learner writes them
+    (``'a' in <LRUCache>``, ``len(<LRUCache>)``); arguments are rendered by
+    :func:`short`, never with a memory address.
     """
     owner = getattr(function, "__self__", None)
     name = getattr(function, "__name__", repr(function))
+    if name == "__contains__" and owner is not None and len(args) == 1 and not kwargs:
+        return f"{short(args[0])} in {short(owner)}"
+    if name == "__len__" and owner is not None and not args and not kwargs:
+        return f"len({short(owner)})"
     if owner is not None and not isinstance(owner, ModuleType):
         name = f"{type(owner).__name__}.{name}"
     parts = [short(a) for a in args] + [f"{k}={short(v)}" for k, v in kwargs.items()]

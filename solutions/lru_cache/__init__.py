@@ -62,51 +62,67 @@ def _check_capacity(capacity: object) -> int:
 # Scalars, lists and dicts are stored as themselves, so a file of plain data
 # reads as plain JSON. A tuple is the object {"__tuple__": [...]}; a dict whose
 # only key is "__tuple__" or "__dict__" is wrapped as {"__dict__": {...}}, so
-# that no stored dict ever passes for a tuple.
+# that no stored dict ever passes for a tuple. Encoding and decoding share one
+# depth bound, so whatever save writes load reads back, and whatever load
+# accepts save can write: no file can drive either into a RecursionError.
 
 TUPLE, DICT = "__tuple__", "__dict__"
+MAX_DEPTH = 100  # containers a key or value may nest (the spec's bound)
 
 
-def _encode_key(key: object) -> object:
+def _encode_key(key: object, depth: int = 0) -> object:
     if isinstance(key, float) and not math.isfinite(key):
         raise TypeError(f"a key must be a finite float, not {key!r}")
     if key is None or isinstance(key, (str, int, float)):
         return key
     if isinstance(key, tuple):
-        return {TUPLE: [_encode_key(item) for item in key]}
+        _check_depth(depth)
+        return {TUPLE: [_encode_key(item, depth + 1) for item in key]}
     raise TypeError(f"cannot store a key of type {type(key).__name__}")
 
 
-def _encode_value(value: object) -> object:
+def _encode_value(value: object, depth: int = 0) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         raise TypeError(f"a value must be a finite float, not {value!r}")
     if value is None or isinstance(value, (str, int, float)):
         return value
+    if isinstance(value, (tuple, list, dict)):
+        _check_depth(depth)
     if isinstance(value, tuple):
-        return {TUPLE: [_encode_value(item) for item in value]}
+        return {TUPLE: [_encode_value(item, depth + 1) for item in value]}
     if isinstance(value, list):
-        return [_encode_value(item) for item in value]
+        return [_encode_value(item, depth + 1) for item in value]
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise TypeError("a dict value must have str keys only")
-        encoded = {k: _encode_value(v) for k, v in value.items()}
+        encoded = {k: _encode_value(v, depth + 1) for k, v in value.items()}
         return {DICT: encoded} if len(value) == 1 and set(value) & {TUPLE, DICT} else encoded
     raise TypeError(f"cannot store a value of type {type(value).__name__}")
 
 
-def _decode(data: object, *, key: bool = False) -> object:
+def _check_depth(depth: int) -> None:
+    """``depth`` containers enclose the one about to be encoded."""
+    if depth >= MAX_DEPTH:
+        raise TypeError(f"cannot store containers nested more than {MAX_DEPTH} deep")
+
+
+def _decode(data: object, *, key: bool = False, depth: int = 0) -> object:
+    if isinstance(data, float) and not math.isfinite(data):
+        raise ValueError(f"{data!r} is not a finite float (a number too large?)")
     if data is None or isinstance(data, (str, int, float)):
         return data
+    if depth >= MAX_DEPTH:
+        raise ValueError(f"a key or value nested more than {MAX_DEPTH} deep")
     if isinstance(data, dict) and len(data) == 1 and isinstance(data.get(TUPLE), list):
-        return tuple(_decode(item, key=key) for item in data[TUPLE])
+        return tuple(_decode(item, key=key, depth=depth + 1) for item in data[TUPLE])
     if key:
         raise ValueError(f"a key must be a scalar or a tuple, got {data!r}")
     if isinstance(data, list):
-        return [_decode(item) for item in data]
+        return [_decode(item, depth=depth + 1) for item in data]
     if isinstance(data, dict) and len(data) == 1 and isinstance(data.get(DICT), dict):
         data = data[DICT]
     if isinstance(data, dict):
-        return {k: _decode(v) for k, v in data.items()}
+        return {k: _decode(v, depth=depth + 1) for k, v in data.items()}
     raise ValueError(f"not an encoded value: {data!r}")
 
 
@@ -115,8 +131,12 @@ def _reject_constant(name: str) -> None:
 
 
 def _read_json(text: str) -> object:
-    """Plain JSON only: ``NaN`` and ``Infinity`` are refused."""
-    return json.loads(text, parse_constant=_reject_constant)
+    """Plain JSON only: ``NaN`` and ``Infinity`` are refused, and so is JSON
+    nested too deep for the parser (a ValueError either way)."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
 
 
 def _dumps(data: object) -> str:
