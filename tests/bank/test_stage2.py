@@ -97,14 +97,14 @@ def test_top_spenders_returns_a_new_list_of_tuples(bank_with):
 
 
 @pytest.mark.parametrize("n", [0, -1])
-def test_n_below_one_raises_value_error(bank_with, n):
+def test_n_below_one_raises_value_error_and_changes_nothing(bank_with, n):
     bank = bank_with(a=0)
     check_result(bank.top_spenders, (1, n), ValueError, "n is at least 1")
     check_result(bank.top_spenders, (0, 1), [("a", 0)], "the rejected call did not move the time")
 
 
 @pytest.mark.parametrize("n", [True, 1.0, "1", None], ids=repr)
-def test_n_that_is_not_an_int_raises_type_error(bank_with, n):
+def test_n_that_is_not_an_int_raises_type_error_and_changes_nothing(bank_with, n):
     bank = bank_with(a=0)
     check_result(bank.top_spenders, (5, 1), [("a", 0)], "setting up")
     check_result(bank.top_spenders, (5, n), TypeError, "n is an int, bool refused")

@@ -140,7 +140,9 @@ def test_payments_count_as_outgoing_and_cashback_does_not(bank_with):
 
 
 @pytest.mark.parametrize("bad", [True, 1.0, "1", None], ids=repr)
-def test_pay_with_a_timestamp_or_amount_not_an_int_raises_type_error(bank_with, bad):
+def test_pay_with_a_timestamp_or_amount_not_an_int_raises_type_error_and_changes_nothing(
+    bank_with, bad
+):
     bank = bank_with(a=100)
     for args in ((bad, "a", 1), (1, "a", bad)):
         check_result(bank.pay, args, TypeError, "timestamps and amounts are int, bool refused")
@@ -148,7 +150,9 @@ def test_pay_with_a_timestamp_or_amount_not_an_int_raises_type_error(bank_with, 
 
 
 @pytest.mark.parametrize("bad", [1, None, b"payment1"], ids=repr)
-def test_ids_that_are_not_str_raise_type_error(bank_with, bad):
+def test_ids_that_are_not_str_raise_type_error_and_change_nothing(
+    bank_with, bad
+):
     bank = bank_with(a=100)
     check_result(bank.pay, (0, "a", 10), "payment1", "setting up")
     for method, args in (
@@ -163,7 +167,7 @@ def test_ids_that_are_not_str_raise_type_error(bank_with, bad):
     )
 
 
-def test_pay_and_status_check_their_values(bank_with):
+def test_pay_and_status_check_their_values_and_change_nothing(bank_with):
     bank = bank_with(a=100)
     for method, args, rule in (
         (bank.pay, (1, "a", 0), "amounts are positive"),

@@ -197,7 +197,7 @@ def test_a_cashback_crossing_a_merge_counts_in_the_first_accounts_history(bank_w
     ("time_at", "rule"), [(6, "the future is unknown"), (100, "the future is unknown"),
                           (-1, "time_at is not negative")]
 )
-def test_get_balance_with_time_at_in_the_future_or_negative_raises_value_error(
+def test_get_balance_with_time_at_in_the_future_or_negative_raises_value_error_and_changes_nothing(
     bank_with, time_at, rule
 ):
     bank = bank_with(a=1)
@@ -205,7 +205,7 @@ def test_get_balance_with_time_at_in_the_future_or_negative_raises_value_error(
     check_result(bank.get_balance, (0, "a", 0), 1, "the rejected call did not move the time")
 
 
-def test_get_balance_and_merge_check_types_then_values_then_time(bank_with):
+def test_get_balance_and_merge_check_types_then_values_then_time_and_change_nothing(bank_with):
     bank = bank_with(a=1, b=1)
     check_result(bank.deposit, (10, "a", 1), 2, "the last accepted timestamp is 10")
     for method, args, error, rule in (
