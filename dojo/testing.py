@@ -256,6 +256,22 @@ class FakeClock:
         self.now += seconds
 
 
+class ModelMachine(RuleBasedStateMachine):
+    """A state machine whose falsifying example lists the operations only.
+
+    Hypothesis checks the invariants after every step as usual but prints no
+    ``state.invariant()`` line for each of them, so the shrunk sequence a
+    learner reads is the operations; an invariant's failure message names it.
+    """
+
+    def check_invariants(self, settings: Any, output: Any, *rest: Any) -> None:
+        super().check_invariants(settings, _silent, *rest)
+
+
+def _silent(line: str) -> None:
+    """An output for lines nobody should read."""
+
+
 def run_machine(
     factory: Callable[[], RuleBasedStateMachine], *, examples: int, steps: int
 ) -> None:

@@ -63,10 +63,10 @@ def test_a_pending_cashback_of_the_second_account_lands_in_the_first(bank_with):
     check_result(bank.get_payment_status, (3, "a", "payment1"), "IN_PROGRESS", moved)
     check_result(bank.create_account, (3, "b"), True, "the id b is free again")
     landed = "a pending cashback of the second account lands in the first"
-    check_result(bank.deposit, (1 + DAY, "a", 1), 21, landed)
-    check_result(bank.deposit, (1 + DAY, "b", 1), 1, "not in the new account with the old id")
-    check_result(bank.get_payment_status, (1 + DAY, "a", "payment1"), "CASHBACK_RECEIVED", landed)
-    check_result(bank.get_payment_status, (1 + DAY, "b", "payment1"), None, "not the new b's")
+    check_result(bank.deposit, (2 * DAY, "a", 1), 21, landed)
+    check_result(bank.deposit, (2 * DAY, "b", 1), 1, "not in the new account with the old id")
+    check_result(bank.get_payment_status, (2 * DAY, "a", "payment1"), "CASHBACK_RECEIVED", landed)
+    check_result(bank.get_payment_status, (2 * DAY, "b", "payment1"), None, "not the new b's")
 
 
 def test_a_payment_follows_chained_merges(bank_with):
@@ -76,8 +76,8 @@ def test_a_payment_follows_chained_merges(bank_with):
     check_result(bank.merge_accounts, (3, "a", "b"), True, "b into a")
     rule = "merges chain: c's payment now answers to a"
     check_result(bank.get_payment_status, (4, "a", "payment1"), "IN_PROGRESS", rule)
-    check_result(bank.deposit, (1 + DAY, "a", 1), 11, rule)
-    check_result(bank.get_payment_status, (1 + DAY, "a", "payment1"), "CASHBACK_RECEIVED", rule)
+    check_result(bank.deposit, (2 * DAY, "a", 1), 11, rule)
+    check_result(bank.get_payment_status, (2 * DAY, "a", "payment1"), "CASHBACK_RECEIVED", rule)
 
 
 def test_a_merged_away_id_can_be_created_again_as_a_new_account(bank_with):
@@ -228,9 +228,9 @@ def test_get_balance_and_merge_check_types_then_values_then_time_and_change_noth
 def test_get_balance_and_merge_move_the_time_and_credit_the_cashback(bank_with):
     bank = bank_with(a=100, b=0)
     check_result(bank.pay, (0, "a", 100), "payment1", "cashback 2 due at DAY")
-    check_result(bank.get_balance, (DAY, "a", 0), 0, "a paid everything at 0")
+    check_result(bank.get_balance, (DAY + 1, "a", 0), 0, "a paid everything at 0")
     rule = "get_balance credits the cashbacks due by its timestamp"
-    check_result(bank.get_payment_status, (DAY, "a", "payment1"), "CASHBACK_RECEIVED", rule)
+    check_result(bank.get_payment_status, (DAY + 1, "a", "payment1"), "CASHBACK_RECEIVED", rule)
     check_result(bank.merge_accounts, (DAY + 5, "b", "zz"), False, "no account zz")
     check_result(
         bank.deposit, (DAY + 4, "a", 1), ValueError, "a merge that returned False moved the time"
