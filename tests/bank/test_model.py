@@ -3,9 +3,10 @@
 Each stage's machine adds that stage's operations to the previous one's, so a
 run never calls anything the learner has not reached yet. Three account ids
 ("a", "b", "c") make calls collide; time moves by separate steps, often 0 so
-that equal timestamps are frequent, and from stage 3 by up to a day so that
-cashbacks fall due, some exactly at a call. Calls rejected for their types,
-values or a stale timestamp are part of the mix, and must change nothing.
+that equal timestamps are frequent, and from stage 3 by up to a day and a
+millisecond so that cashbacks fall due, some exactly at a call. Calls rejected
+for their types, values or a stale timestamp are part of the mix. Each rule
+makes one call; the invariants compare whole states after every step.
 """
 
 from __future__ import annotations
