@@ -460,3 +460,42 @@ class ModelMachine(RuleBasedStateMachine):
 
     def check_invariants(self, settings: Any, output: Callable[[str], None], *args: Any) -> None:
         super().check_invariants(settings, lambda step: None, *args)
+
+
+def check_result(
+    method: Callable[..., Any], args: tuple[Any, ...], expected: Any, rule: str = ""
+) -> Any:
+    """Call ``method(*args)`` and check what it does, as a spec row would.
+
+    ``expected`` is the exact result (compared with :func:`same`) or an
+    exception class the call must raise, with a message. A failure names the
+    call, what came back, what was expected and the rule:
+    ``deposit(1, 'a', 0) returned 10; expected ValueError (amounts are
+    positive)``. A stub's NotImplementedError goes through untouched, so the
+    runner reports it as "not implemented". Returns the call's result (None
+    when it raised as expected).
+    """
+    __tracebackhide__ = True
+    raising = isinstance(expected, type) and issubclass(expected, BaseException)
+
+    def failure(outcome: str) -> str:
+        wanted = expected.__name__ if raising else repr(expected)
+        why = f" ({rule})" if rule else ""
+        return f"{render_call(method, *args)} {outcome}; expected {wanted}{why}"
+
+    try:
+        actual = method(*args)
+    except NotImplementedError:
+        raise
+    except Exception as exc:
+        if raising and isinstance(exc, expected):
+            if not str(exc):
+                raise AssertionError(
+                    f"{render_call(method, *args)} raised {expected.__name__} with no message; "
+                    "an exception says what was wrong"
+                ) from exc
+            return None
+        raise AssertionError(failure(f"raised {type(exc).__name__}: {exc}")) from exc
+    if raising or not same(actual, expected):
+        raise AssertionError(failure(f"returned {actual!r}"))
+    return actual

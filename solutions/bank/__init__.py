@@ -109,7 +109,7 @@ class Bank:
     # -- stage 1: accounts and money -----------------------------------------
 
     def create_account(self, timestamp: int, account_id: str) -> bool:
-        """Open an account with balance 0; False if a live account has that id.
+        """Open an account with balance 0; False if an account with that id exists.
 
         Raises TypeError / ValueError as the class docstring says (an empty
         ``account_id`` is a ValueError).

@@ -1,54 +1,28 @@
-"""Fixtures of the bank tests: fresh banks, and a replayer for the specs' example tables."""
+"""Fixtures of the bank tests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import pytest
 
-# One row of an example table: (method, arguments, result). A result that is
-# an exception class means the call must raise it.
-Row = tuple[str, tuple, object]
+from dojo.testing import check_result
 
 
 @pytest.fixture
-def new_bank(impl) -> Callable[[], object]:
-    """Makes an empty ``Bank`` of the code under test.
+def bank_with(impl) -> Callable[..., object]:
+    """Makes a bank (time 0) with one account per keyword, holding that balance.
 
-    Tests call it in their body, so that a constructor that raises fails the
-    test itself rather than its setup.
+    ``bank_with(a=100, b=0)``. Tests call it in their body, so that a
+    constructor that raises fails the test itself rather than its setup.
     """
-    return lambda: impl.Bank()
 
+    def make(**balances: int) -> object:
+        bank = impl.Bank()
+        for account_id, balance in balances.items():
+            check_result(bank.create_account, (0, account_id), True, "setting up: a new id")
+            if balance:
+                check_result(bank.deposit, (0, account_id, balance), balance, "setting up")
+        return bank
 
-def replay_rows(bank: object, rows: Sequence[Row]) -> None:
-    """Make each call of ``rows`` in order and check its result, exactly as the spec's table says.
-
-    A result must equal the expected one and have its type (``1`` is not
-    ``True``, a list is not a tuple).
-    """
-    for number, (method, args, expected) in enumerate(rows, 1):
-        call = f"row {number}: bank.{method}{args!r}"
-        if isinstance(expected, type) and issubclass(expected, Exception):
-            with pytest.raises(expected) as excinfo:
-                getattr(bank, method)(*args)
-            assert str(excinfo.value), f"{call}: the {expected.__name__} must say what was wrong"
-            continue
-        actual = getattr(bank, method)(*args)
-        assert actual == expected and _same_types(actual, expected), (
-            f"{call} returned {actual!r}, expected {expected!r}"
-        )
-
-
-def _same_types(actual: object, expected: object) -> bool:
-    if type(actual) is not type(expected):
-        return False
-    if isinstance(expected, list | tuple):
-        return all(_same_types(a, e) for a, e in zip(actual, expected, strict=True))
-    return True
-
-
-@pytest.fixture
-def replay() -> Callable[[object, Sequence[Row]], None]:
-    """The table replayer, as a fixture (test modules do not import each other)."""
-    return replay_rows
+    return make

@@ -25,7 +25,7 @@ class Bank:
         raise NotImplementedError("TODO(stage 1): Bank.__init__")
 
     def create_account(self, timestamp: int, account_id: str) -> bool:
-        """Open an account with balance 0; False if a live account has that id.
+        """Open an account with balance 0; False if an account with that id exists.
 
         Raises TypeError / ValueError as the class docstring says (an empty
         ``account_id`` is a ValueError).
