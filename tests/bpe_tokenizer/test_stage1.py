@@ -452,7 +452,7 @@ def test_train_returns_a_new_tokenizer_and_two_share_nothing(impl, train):
 
 NOT_STR = [b"text", None, 5, ["a"]]
 NOT_INT = [True, False, 300.0, "300", None]
-NOT_IDS = ["ab", b"ab", 5, None, {97}, range(3), iter([97])]
+NOT_IDS = ["ab", b"ab", 5, None, {97}, range(3), pytest.param(iter([97]), id="iter([97])")]
 NOT_ID = [True, False, 97.0, "97", None, b"a"]
 
 

@@ -102,6 +102,15 @@ def test_every_test_belongs_to_exactly_one_stage(family: str) -> None:
 
 
 @pytest.mark.parametrize("family", FAMILIES)
+def test_no_test_id_holds_a_memory_address(family: str) -> None:
+    """pytest-xdist workers must collect the same ids: an address differs per process."""
+    found = [
+        item.nodeid for item in collected(family) if re.search(r" at 0x[0-9a-f]+", item.nodeid)
+    ]
+    assert not found, f"give these parameters an id (pytest.param(..., id=...)): {found}"
+
+
+@pytest.mark.parametrize("family", FAMILIES)
 def test_the_starter_has_exactly_the_stage_one_api_with_the_reference_signatures(
     family: str,
 ) -> None:
