@@ -259,7 +259,9 @@ def test_a_text_without_specials_needs_no_allowed_special(train):
 
 
 @pytest.mark.parametrize(
-    "allowed", [["<end>"], ("<end>",), None, 5, {1}, {"<end>", b"x"}], ids=repr
+    "allowed",
+    [["<end>"], ("<end>",), None, 5, {1}, pytest.param({"<end>", b"x"}, id="{'<end>', b'x'}")],
+    ids=repr,
 )
 def test_an_allowed_special_of_the_wrong_type_raises_type_error(train, allowed):
     tokenizer = train(TEXT, 300, special_tokens=SPECIALS)
@@ -281,7 +283,11 @@ def test_an_allowed_special_of_the_wrong_type_raises_type_error(train, allowed):
     )
 
 
-@pytest.mark.parametrize("allowed", ["ALL", "none", "<end>", {"<nope>"}, {"<end>", "ab"}], ids=repr)
+@pytest.mark.parametrize(
+    "allowed",
+    ["ALL", "none", "<end>", {"<nope>"}, pytest.param({"<end>", "ab"}, id="{'<end>', 'ab'}")],
+    ids=repr,
+)
 def test_an_allowed_special_of_the_wrong_value_raises_value_error(train, impl, allowed):
     tokenizer = train(TEXT, 300, special_tokens=SPECIALS)
     exc = expect_raises(
