@@ -656,12 +656,16 @@ def test_a_folder_holding_what_put_cannot_write_raises_cache_file_error(
     assert holders, f"no file of the folder holds {MARK}: the put was not written"
     for path in holders:
         doctor(path, str(MARK), bad)
-    check_raises(
+    caught = check_raises(
         impl.CacheFileError,
         f"a snapshot or journal record holding {bad[:20]} is damaged: CacheFileError, nothing else",
         impl.LRUCache,
         10,
         persistence_path=tmp_path,
+    )
+    names = [path.name for path in holders]
+    assert any(name in str(caught) for name in names), (
+        f"the message {str(caught)!r} names none of the damaged files {names}"
     )
 
 
@@ -672,12 +676,15 @@ def test_a_damaged_journal_record_that_is_not_the_last_raises_cache_file_error(
     cache.put("a", 1)
     with open(journal, "rb+") as file:
         file.write(b"#")  # the first record is now damaged, and complete records follow it
-    check_raises(
+    caught = check_raises(
         impl.CacheFileError,
         "a damaged record that is not the last",
         impl.LRUCache,
         10,
         persistence_path=tmp_path,
+    )
+    assert journal.name in str(caught), (
+        f"the message {str(caught)!r} does not name the damaged journal {journal.name}"
     )
 
 
