@@ -299,10 +299,10 @@ def test_random_operations_with_queries_agree_with_the_model(new_storage):
 @shrinks
 @pytest.mark.stage(3)
 def test_random_operations_with_users_and_capacities_agree_with_the_model(new_storage):
-    run_machine(lambda: UsersMachine(new_storage), examples=60, steps=40)
+    run_machine(lambda: UsersMachine(new_storage), examples=50, steps=35)
 
 
 @shrinks
 @pytest.mark.stage(4)
 def test_random_operations_with_backups_and_restores_agree_with_the_model(new_storage):
-    run_machine(lambda: BackupsMachine(new_storage), examples=60, steps=50)
+    run_machine(lambda: BackupsMachine(new_storage), examples=50, steps=40)
