@@ -506,6 +506,12 @@ def test_a_token_ending_mid_character_is_held_back(impl):
         ([0xC0], ["\ufffd"]),
         ([0xF5], ["\ufffd"]),
         ([0xF0, 0x9F, 0x98, 0xE2], ["", "", "", "\ufffd"]),
+        ([0xE1, 0x80], ["", ""]),
+        ([0xE1, 0x80, 0x80], ["", "", "\u1000"]),
+        ([0xE1, 0xC0], ["", "\ufffd\ufffd"]),
+        ([0xF1, 0x80, 0x80], ["", "", ""]),
+        ([0xF0, 0x90, 0xC0], ["", "", "\ufffd\ufffd"]),
+        ([0xF0, 0x90, 0x41], ["", "", "\ufffdA"]),
     ],
     ids=lambda v: bytes(v).hex() if v and isinstance(v[0], int) else None,
 )
