@@ -206,7 +206,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     )
     if run.practice:
         line += f" (practice run: {', '.join(run.practice)}; nothing is recorded)"
-    return [line]
+    assert run.limits is not None
+    limits = (
+        f"kata limits (these, not pytest-timeout's): {run.limits.plain:g} s a test, "
+        f"{run.limits.perf:g} s a performance test, a state machine as marked"
+    )
+    return [line, limits]
 
 
 @pytest.hookimpl(trylast=True)
