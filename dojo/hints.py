@@ -32,7 +32,7 @@ from dojo.layout import STAGES, Repo
 from dojo.state import (
     VERSION,
     Damaged,
-    envelope_list,
+    envelope,
     read_json,
     time_field,
     whole_number,
@@ -131,9 +131,16 @@ class HintLog:
         write_atomic(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+def _shown_list(data: Any) -> list[Any]:
+    shown = envelope(data, "shown")
+    if not isinstance(shown, list):
+        raise Damaged("its 'shown' list is not a list")
+    return shown
+
+
 def check_hints(data: Any) -> None:
     """Raise Damaged unless ``data`` is a valid hints file."""
-    for n, entry in enumerate(envelope_list(data, "shown")):
+    for n, entry in enumerate(_shown_list(data)):
         where = f"entry {n}"
         fields = {"family", "stage", "hint", "at", "attempt"}
         if not isinstance(entry, dict) or set(entry) != fields:

@@ -161,7 +161,8 @@ def _stage_key(key: str, where: str) -> None:
         raise Damaged(f"{where} names stage {key!r}, expected 1 to {STAGES[-1]}")
 
 
-def _envelope(data: Any, table: str) -> dict[str, Any]:
+def envelope(data: Any, table: str) -> Any:
+    """The one table of a state file: ``{"version": VERSION, table: ...}``; Damaged otherwise."""
     if not isinstance(data, dict):
         raise Damaged("not a JSON object")
     if data.get("version") != VERSION:
@@ -169,21 +170,13 @@ def _envelope(data: Any, table: str) -> dict[str, Any]:
             f"written by another version (version {data.get('version')!r}, expected {VERSION})"
         )
     _only(data, {"version", table}, "the file")
-    return _object(data.get(table), f"its {table!r} table")
-
-
-def envelope_list(data: Any, table: str) -> list[Any]:
-    """The list ``table`` of a state file whose other field is its version."""
-    if not isinstance(data, dict):
-        raise Damaged("not a JSON object")
-    if data.get("version") != VERSION:
-        raise Damaged(
-            f"written by another version (version {data.get('version')!r}, expected {VERSION})"
-        )
-    _only(data, {"version", table}, "the file")
-    if not isinstance(data.get(table), list):
-        raise Damaged(f"its {table!r} list is missing")
+    if table not in data:
+        raise Damaged(f"its {table!r} table is missing")
     return data[table]
+
+
+def _envelope(data: Any, table: str) -> dict[str, Any]:
+    return _object(envelope(data, table), f"its {table!r} table")
 
 
 def check_progress(data: Any) -> None:
