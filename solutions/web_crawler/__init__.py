@@ -221,7 +221,7 @@ class _Options:
             raise TypeError(f"hosts must be an iterable of host names, got {hosts!r}")
         hosts = list(hosts)  # read once: it may be a generator
         if not all(isinstance(host, str) for host in hosts):
-            raise TypeError(f"every host must be a str, got {hosts!r}")
+            raise TypeError(f"hosts must hold str host names, got {hosts!r}")
 
         start = _split(start_url)
         if start is None:

@@ -263,6 +263,7 @@ def test_every_type_is_checked_before_any_value(impl):
         TypeError,
         Call("crawl", (A, None), {"workers": 0}),
         "fetch's type is checked before the value of workers",
+        "fetch",
     )
 
 

@@ -501,12 +501,14 @@ def test_options_are_checked_before_robots_is_asked_or_anything_fetched(impl):
         TypeError,
         Call("crawl", (A, web), {"robots": robots, "max_pages": 0, "per_host": "1"}),
         "types first, then values, before anything else",
+        "per_host",
     )
     refuses(
         impl,
         ValueError,
         Call("crawl", (A, web), {"robots": robots, "max_depth": -1}),
         "values are checked before anything is fetched",
+        "max_depth",
     )
     expect(
         dict(robots.asked),

@@ -321,6 +321,10 @@ def test_a_sleep_that_raises_fails_the_page_without_escaping(impl):
         f"{call}.failed",
         "an exception from sleep ends the page's attempts",
     )
+    assert "RuntimeError" in report.failed[A + "x"], (
+        f"{call}.failed[{A + 'x'!r}] is {report.failed[A + 'x']!r}; the reason names the last "
+        "exception's type, RuntimeError"
+    )
 
 
 def test_the_default_backoff_waits_through_time_sleep_by_default(impl):
@@ -407,6 +411,7 @@ def test_types_are_checked_before_values(impl):
         TypeError,
         Call("crawl_report", (A, web), {"retries": -1, "sleep": None}),
         "the type of sleep before the value of retries",
+        "sleep",
     )
 
 
