@@ -78,10 +78,21 @@ def crawl(
     Runtime complexity: O(pages + links) besides the fetches, plus one prefix
     test per robots prefix for each admitted URL; memory O(distinct links).
     """
-    options = _Options.check(
-        start_url, fetch, workers, max_depth, max_pages, hosts, robots, per_host
+    # One attempt per page is crawl_report with no retries: a transient
+    # failure then fails the page like any other exception, and sleep is
+    # never called.
+    report = crawl_report(
+        start_url,
+        fetch,
+        retries=0,
+        workers=workers,
+        max_depth=max_depth,
+        max_pages=max_pages,
+        hosts=hosts,
+        robots=robots,
+        per_host=per_host,
     )
-    return _Crawl(options, _fetch_once).run().pages
+    return report.pages
 
 
 def crawl_report(
@@ -129,7 +140,7 @@ def crawl_report(
         backoff=backoff,
         sleep=sleep,
     )
-    state = _Crawl(options, _fetch_with_retries).run()
+    state = _Crawl(options).run()
     return CrawlReport(state.pages, state.failed, state.attempts)
 
 
@@ -143,7 +154,7 @@ def _is_int(value: object) -> bool:
 def _split(url: str) -> tuple[str, str] | None:
     """``(identity, host)`` of an http(s) URL with a host, else None."""
     try:
-        identity = urldefrag(url).url if "#" in url else url
+        identity = urldefrag(url).url
         parts = urlsplit(identity)
     except ValueError:  # urlsplit refuses some malformed URLs (an unclosed "[")
         return None
@@ -179,9 +190,9 @@ class _Options:
         robots: object,
         per_host: object,
         *,
-        retries: object = 0,
-        backoff: object = 0.0,
-        sleep: object = time.sleep,
+        retries: object,
+        backoff: object,
+        sleep: object,
     ) -> _Options:
         """The checked options: every type first (TypeError), then every value (ValueError)."""
         if not isinstance(start_url, str):
@@ -210,7 +221,7 @@ class _Options:
             raise TypeError(f"hosts must be an iterable of host names, got {hosts!r}")
         hosts = list(hosts)  # read once: it may be a generator
         if not all(isinstance(host, str) for host in hosts):
-            raise TypeError(f"every host must be a str, got {hosts!r}")
+            raise TypeError(f"hosts must hold str host names, got {hosts!r}")
 
         start = _split(start_url)
         if start is None:
@@ -236,8 +247,8 @@ class _Options:
             max_pages=max_pages,  # type: ignore[arg-type]
             hosts=frozenset({start[1], *(host.lower() for host in hosts)}),
             robots=robots,  # type: ignore[arg-type]
-            # A per-host cap above the total cap changes nothing.
-            per_host=workers if per_host is None else min(per_host, workers),  # type: ignore[type-var]
+            # No per-host cap is a cap of `workers`: the total cap binds first.
+            per_host=workers if per_host is None else per_host,  # type: ignore[arg-type]
             retries=retries,  # type: ignore[arg-type]
             backoff=backoff,
             sleep=sleep,  # type: ignore[arg-type]
@@ -249,41 +260,38 @@ class _Options:
 
 @dataclass(frozen=True)
 class _Outcome:
+    url: str
+    host: str
     links: list[object]  # as fetch returned them, unchecked
     failure: str | None  # a one-line reason when the page never fetched
     attempts: int
 
 
-def _reason(exc: BaseException, attempts: int) -> str:
-    text = " ".join(f"{type(exc).__name__}: {exc}".split())
-    return text if attempts == 1 else f"{text} (after {attempts} attempts)"
+def _reason(exc: BaseException) -> str:
+    """The exception's type and message, on one line."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
-def _fetch_once(options: _Options, url: str) -> _Outcome:
-    """One attempt; any exception, even one raised while reading the links, fails the page."""
-    try:
-        # list() reads a generator here, in the worker, so its errors count too.
-        return _Outcome(list(options.fetch(url)), None, 1)
-    except Exception as exc:
-        return _Outcome([], _reason(exc, 1), 1)
+def _fetch_page(options: _Options, url: str, host: str) -> _Outcome:
+    """Up to ``1 + retries`` attempts; only a transient failure earns another.
 
-
-def _fetch_with_retries(options: _Options, url: str) -> _Outcome:
-    """Up to ``1 + retries`` attempts; only a transient failure earns another."""
+    Any exception, even one raised while reading the links, fails the
+    attempt: ``list()`` reads a generator here, in the worker.
+    """
     attempt = 0
     while True:
         attempt += 1
         try:
-            return _Outcome(list(options.fetch(url)), None, attempt)
+            return _Outcome(url, host, list(options.fetch(url)), None, attempt)
         except TRANSIENT as exc:
             if attempt > options.retries:
-                return _Outcome([], _reason(exc, attempt), attempt)
+                return _Outcome(url, host, [], _reason(exc), attempt)
         except Exception as exc:
-            return _Outcome([], _reason(exc, attempt), attempt)
+            return _Outcome(url, host, [], _reason(exc), attempt)
         try:
             options.sleep(options.backoff * 2 ** (attempt - 1))
         except Exception as exc:  # a broken sleep must not escape the worker either
-            return _Outcome([], _reason(exc, attempt), attempt)
+            return _Outcome(url, host, [], _reason(exc), attempt)
 
 
 # --- the crawl ----------------------------------------------------------------------------
@@ -292,16 +300,18 @@ def _fetch_with_retries(options: _Options, url: str) -> _Outcome:
 class _Crawl:
     """The state of one crawl; ``run`` once, then read ``pages``, ``failed``, ``attempts``."""
 
-    def __init__(self, options: _Options, fetch_page: Callable[[_Options, str], _Outcome]):
+    def __init__(self, options: _Options) -> None:
         self.options = options
-        self.fetch_page = fetch_page
         self.seen: set[str] = {options.start}
-        self.pages: list[str] = []
-        self.page_hosts: list[str] = []  # the host of each page, for _check
+        self.visited: dict[str, str] = {}  # visited URL -> its host, in breadth-first order
         self.failed: dict[str, str] = {}
         self.attempts = 0
         self.rules: dict[str, tuple[str, ...]] = {}
         self.busy: Counter[str] = Counter()  # host -> fetches in flight
+
+    @property
+    def pages(self) -> list[str]:
+        return list(self.visited)
 
     def run(self) -> _Crawl:
         """Crawl level by level; the executor's threads are all joined on return."""
@@ -309,7 +319,7 @@ class _Crawl:
             # One fetch at a time needs no thread: fetch in the caller's.
             self._levels(None)
         else:
-            with ThreadPoolExecutor(self.options.workers, thread_name_prefix="crawl") as pool:
+            with ThreadPoolExecutor(self.options.workers) as pool:
                 self._levels(pool)
         self._check()
         return self
@@ -318,14 +328,12 @@ class _Crawl:
         level = [(self.options.start, self.options.start_host)]
         depth = 0
         while level:
-            admitted = self._admit(level)
-            outcomes = self._fetch_level(pool, admitted)
-            for (url, host), outcome in zip(admitted, outcomes, strict=True):
-                self.pages.append(url)
-                self.page_hosts.append(host)
+            outcomes = self._fetch_level(pool, self._admit(level))
+            for outcome in outcomes:
+                self.visited[outcome.url] = outcome.host
                 self.attempts += outcome.attempts
                 if outcome.failure is not None:
-                    self.failed[url] = outcome.failure
+                    self.failed[outcome.url] = outcome.failure
             if self._budget() == 0 or depth == self.options.max_depth:
                 return
             level = self._next_level(outcomes)
@@ -335,7 +343,7 @@ class _Crawl:
         """How many more pages may be fetched (None: no limit)."""
         if self.options.max_pages is None:
             return None
-        return self.options.max_pages - len(self.pages)
+        return self.options.max_pages - len(self.visited)
 
     def _admit(self, level: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """The level's URLs to fetch, in order: allowed by robots, within ``max_pages``.
@@ -369,16 +377,17 @@ class _Crawl:
     ) -> list[_Outcome]:
         """Fetch the admitted URLs; the outcomes come back in the admitted order."""
         if pool is None:
-            return [self.fetch_page(self.options, url) for url, _ in admitted]
+            return [_fetch_page(self.options, url, host) for url, host in admitted]
         outcomes: dict[str, _Outcome] = {}
         waiting: dict[str, deque[str]] = {}  # host -> its URLs not started yet, in order
         for url, host in admitted:
             waiting.setdefault(host, deque()).append(url)
-        running: dict[Future[_Outcome], tuple[str, str]] = {}
+        running: dict[Future[_Outcome], str] = {}  # future -> its URL's host
         while waiting or running:
             # Start all the caps allow, so a free worker never idles while a
-            # URL it could take waits. Submitting no more than `workers` keeps
-            # the executor's queue empty: a URL starts the moment it is submitted.
+            # URL it could take waits; a host at its cap is skipped, not waited
+            # for. Submitting no more than `workers` keeps the executor's queue
+            # empty: a URL starts the moment it is submitted.
             for host in list(waiting):
                 queue = waiting[host]
                 while (
@@ -386,19 +395,18 @@ class _Crawl:
                     and len(running) < self.options.workers
                     and self.busy[host] < self.options.per_host
                 ):
-                    url = queue.popleft()
-                    running[pool.submit(self.fetch_page, self.options, url)] = (url, host)
+                    running[pool.submit(_fetch_page, self.options, queue.popleft(), host)] = host
                     self.busy[host] += 1
                 if not queue:
                     del waiting[host]
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
-                url, host = running.pop(future)
-                self.busy[host] -= 1
-                # fetch_page catches every Exception: what result() could
+                self.busy[running.pop(future)] -= 1
+                # _fetch_page catches every Exception: what result() could
                 # raise here is a BaseException (KeyboardInterrupt), which
                 # should stop the crawl, after the executor has joined.
-                outcomes[url] = future.result()
+                outcome = future.result()
+                outcomes[outcome.url] = outcome
         return [outcomes[url] for url, _ in admitted]
 
     def _next_level(self, outcomes: list[_Outcome]) -> list[tuple[str, str]]:
@@ -406,20 +414,13 @@ class _Crawl:
         level = []
         for outcome in outcomes:
             for link in outcome.links:
-                if not isinstance(link, str):
-                    continue
                 # The cheap test first: most links of a large site were seen before.
-                if link in self.seen:
+                if not isinstance(link, str) or link in self.seen:
                     continue
                 split = _split(link)
-                new = split is not None and split[0] not in self.seen
-                # Remember the link as written too (with its fragment, or
-                # invalid): next time it costs one set lookup. Neither kind
-                # can equal a valid identity, which has no fragment.
-                self.seen.add(link)
-                if not new:
+                if split is None or split[0] in self.seen:
                     continue
-                identity, host = split  # type: ignore[misc]
+                identity, host = split
                 self.seen.add(identity)
                 if host in self.options.hosts:
                     level.append((identity, host))
@@ -428,19 +429,18 @@ class _Crawl:
     def _check(self) -> None:
         """The invariants of a finished crawl (raises AssertionError).
 
-        Every visited page is unique, was seen, is on a followed host and was
-        allowed; the page budget holds; no fetch is in flight; robots was asked
-        only about followed hosts; failures are visited pages.
+        Every visited page was seen, is on a followed host and was allowed;
+        the page budget holds; no fetch is in flight; robots was asked only
+        about followed hosts; failures are visited pages.
         """
-        assert len(set(self.pages)) == len(self.pages), "a page was visited twice"
-        assert self.seen.issuperset(self.pages), "a visited page was never seen"
-        for url, host in zip(self.pages, self.page_hosts, strict=True):
+        assert self.seen.issuperset(self.visited), "a visited page was never seen"
+        for url, host in self.visited.items():
             assert host in self.options.hosts, f"{url} is not on a followed host"
             assert self.options.robots is None or (
                 not urlsplit(url).path.startswith(self.rules[host])
             ), f"{url} is disallowed"
-        assert self.options.max_pages is None or len(self.pages) <= self.options.max_pages
-        assert not +self.busy, f"fetches still in flight: {dict(+self.busy)}"
+        assert self.options.max_pages is None or len(self.visited) <= self.options.max_pages
+        assert not any(self.busy.values()), f"fetches still in flight: {self.busy}"
         assert self.options.hosts.issuperset(self.rules), "robots asked about a host not followed"
-        assert set(self.failed) <= set(self.pages), "a failed page is not visited"
-        assert self.attempts >= len(self.pages), "each visited page took an attempt"
+        assert self.failed.keys() <= self.visited.keys(), "a failed page is not visited"
+        assert self.attempts >= len(self.visited), "each visited page took an attempt"

@@ -216,12 +216,12 @@ def test_an_uppercase_scheme_and_a_port_make_a_valid_start_url(impl):
 
 @pytest.mark.parametrize("start", [None, b"http://a.com/", 3, ["http://a.com/"]], ids=ident)
 def test_a_start_url_that_is_not_a_str_raises_type_error(impl, start):
-    refuses(impl, TypeError, Call("crawl", (start, Web({})), {}), "start_url is a str")
+    refuses(impl, TypeError, Call("crawl", (start, Web({})), {}), "start_url is a str", "start_url")
 
 
 @pytest.mark.parametrize("fetch", [None, "fetch", 3, {A: []}], ids=ident)
 def test_a_fetch_that_is_not_callable_raises_type_error(impl, fetch):
-    refuses(impl, TypeError, Call("crawl", (A, fetch), {}), "fetch is callable")
+    refuses(impl, TypeError, Call("crawl", (A, fetch), {}), "fetch is callable", "fetch")
 
 
 @pytest.mark.parametrize(
@@ -243,7 +243,9 @@ def test_a_fetch_that_is_not_callable_raises_type_error(impl, fetch):
 )
 def test_a_start_url_that_is_not_an_http_url_with_a_host_raises_value_error(impl, start):
     web = Web({})
-    refuses(impl, ValueError, Call("crawl", (start, web), {}), "an http(s) URL with a host")
+    refuses(
+        impl, ValueError, Call("crawl", (start, web), {}), "an http(s) URL with a host", "start_url"
+    )
 
 
 def test_types_are_checked_before_values(impl):
@@ -252,6 +254,7 @@ def test_types_are_checked_before_values(impl):
         TypeError,
         Call("crawl", ("a.com", None), {}),
         "all types first (TypeError), then all values (ValueError)",
+        "fetch",
     )
 
 

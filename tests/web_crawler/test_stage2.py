@@ -210,6 +210,16 @@ def test_links_that_raise_while_being_read_in_a_worker_make_a_failed_page(impl, 
     )
 
 
+def test_without_workers_one_page_is_fetched_at_a_time(impl, shaken):
+    pages = fan(5)
+    web = Web(pages, jitter=0.002)
+    result, call = crawl(impl, A, web)
+    expect(result, bfs(pages, A), call, "round 1's crawl")
+    assert web.peak == 1, (
+        f"{call}: {web.peak} fetches were in flight at once; workers defaults to 1"
+    )
+
+
 def test_one_worker_fetches_one_page_at_a_time(impl, shaken):
     pages = fan(5)
     web = Web(pages, jitter=0.002)
@@ -253,6 +263,7 @@ def test_every_type_is_checked_before_any_value(impl):
         TypeError,
         Call("crawl", (A, None), {"workers": 0}),
         "fetch's type is checked before the value of workers",
+        "fetch",
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from tests.web_crawler.web import (
     Call,
+    Gate,
     Robots,
     Web,
     accepts,
@@ -364,6 +365,40 @@ def test_per_host_caps_the_fetches_to_one_host_and_workers_the_total(
     fetched_once(web, call)
 
 
+def test_workers_caps_the_total_across_hosts(impl, shaken):
+    names = ["h0.com", "h1.com", "h2.com"]
+    pages = wide_hosts_web(hosts=3, pages_per_host=4)
+    for workers, per_host in [(2, None), (3, 2), (2, 5)]:
+        web = Web(pages, jitter=0.004)
+        result, call = crawl(impl, A, web, workers=workers, per_host=per_host, hosts=names)
+        assert web.peak <= workers, (
+            f"{call}: {web.peak} fetches were in flight at once, over {len(names)} hosts; at "
+            f"most workers={workers} in total"
+        )
+        expect(result, bfs(pages, A, hosts=names), call, "the caps change no result")
+
+
+@pytest.mark.parametrize(("workers", "hosts"), [(3, 3), (4, 2)])
+def test_other_hosts_go_ahead_while_a_host_is_at_its_cap(impl, workers, hosts):
+    names = [f"h{i}.com" for i in range(hosts)]
+    # The start links to 4 * workers pages of each host, one host after the other.
+    links = [f"http://{name}/p{j}" for name in names for j in range(4 * workers)]
+    per_host = workers // hosts
+    gate = Gate(
+        links,
+        workers,
+        f"per_host={per_host} on {hosts} hosts allows {workers} "
+        "fetches at once, so workers fetches must be in flight: a URL whose host is at "
+        "its cap waits without holding a worker",
+    )
+    web = Web({A: links}, gate=gate)
+    result, call = crawl(impl, A, web, workers=workers, per_host=per_host, hosts=names)
+    no_problems(web, call)
+    busiest = max(web.host_peak.values())
+    assert busiest <= per_host, f"{call}: {busiest} fetches to one host at once"
+    expect(result, [A, *links], call, "every page visited")
+
+
 def test_a_per_host_above_workers_changes_nothing(impl, shaken):
     pages = many_hosts_web(hosts=2, pages_per_host=6)
     web = Web(pages, jitter=0.003)
@@ -466,12 +501,14 @@ def test_options_are_checked_before_robots_is_asked_or_anything_fetched(impl):
         TypeError,
         Call("crawl", (A, web), {"robots": robots, "max_pages": 0, "per_host": "1"}),
         "types first, then values, before anything else",
+        "per_host",
     )
     refuses(
         impl,
         ValueError,
         Call("crawl", (A, web), {"robots": robots, "max_depth": -1}),
         "values are checked before anything is fetched",
+        "max_depth",
     )
     expect(
         dict(robots.asked),

@@ -178,21 +178,26 @@ def test_crawl_never_retries(impl):
     expect(web.calls[A + "x"], 1, f"fetch calls of x in {call}", "crawl never retries")
 
 
-def test_a_failed_reason_is_one_nonempty_line(impl):
+def test_a_failed_reason_is_one_line_naming_the_last_exception(impl):
     pages = {A: [A + str(i) for i in range(4)]}
     failures = {
         A + "0": [ValueError("bad\nmulti-line\nmessage")],
         A + "1": [TimeoutError()] * 5,
         A + "2": [KeyError("")],
-        A + "3": [ConnectionError("one"), ConnectionError("two\nlines"), ConnectionError("3")],
+        A + "3": [
+            ConnectionResetError("1"),
+            BrokenPipeError("two\nlines"),
+            ConnectionAbortedError(),
+        ],
     }
     web = Web(pages, first=failures)
     report, call = crawl_report(impl, A, web, sleep=Sleeps())
     expect(sorted(report.failed), sorted(failures), f"{call}.failed", "every page failed")
+    last = {url: type(errors[-1]).__name__ for url, errors in failures.items()}
     for url, reason in report.failed.items():
-        assert isinstance(reason, str) and reason.strip() and "\n" not in reason, (
-            f"{call}.failed[{url!r}] is {reason!r}; expected a one-line reason (a non-empty "
-            "str without a newline)"
+        assert isinstance(reason, str) and last[url] in reason and "\n" not in reason, (
+            f"{call}.failed[{url!r}] is {reason!r}; expected a one-line reason (a str without "
+            f"a newline) that names the last exception's type, {last[url]}"
         )
 
 
@@ -316,6 +321,10 @@ def test_a_sleep_that_raises_fails_the_page_without_escaping(impl):
         f"{call}.failed",
         "an exception from sleep ends the page's attempts",
     )
+    assert "RuntimeError" in report.failed[A + "x"], (
+        f"{call}.failed[{A + 'x'!r}] is {report.failed[A + 'x']!r}; the reason names the last "
+        "exception's type, RuntimeError"
+    )
 
 
 def test_the_default_backoff_waits_through_time_sleep_by_default(impl):
@@ -402,7 +411,16 @@ def test_types_are_checked_before_values(impl):
         TypeError,
         Call("crawl_report", (A, web), {"retries": -1, "sleep": None}),
         "the type of sleep before the value of retries",
+        "sleep",
     )
+
+
+def test_crawl_report_fetches_one_page_at_a_time_by_default(impl):
+    pages = {A: [f"{A}{i}" for i in range(6)]}
+    web = Web(pages, jitter=0.002)
+    report, call = crawl_report(impl, A, web, sleep=Sleeps())
+    expect(report.pages, bfs(pages, A), f"{call}.pages", "breadth first")
+    assert web.peak == 1, f"{call}: {web.peak} fetches at once; workers defaults to 1"
 
 
 def test_crawl_report_returns_a_crawl_report(impl):

@@ -279,12 +279,20 @@ def expect(actual: object, expected: object, call: Call | str, rule: str) -> Non
     )
 
 
-def refuses(impl: Any, error: type[BaseException], call: Call, rule: str) -> None:
-    """The call must raise ``error`` (with a message) and fetch nothing."""
+def refuses(
+    impl: Any, error: type[BaseException], call: Call, rule: str, argument: str | None = None
+) -> None:
+    """The call must raise ``error`` whose message names the wrong ``argument`` (by default
+    the call's only keyword argument), and fetch nothing."""
+    if argument is None and len(call.options) == 1:
+        argument = next(iter(call.options))
     try:
         result = call.run(impl)
     except error as exc:
-        assert str(exc), f"{call} raised {error.__name__} with no message ({rule})"
+        assert argument is None or argument in str(exc), (
+            f"{call} raised {error.__name__}({str(exc)!r}); its message must name the "
+            f"argument that was wrong, {argument} ({rule})"
+        )
     else:
         raise AssertionError(f"{call} returned {result!r}; expected {error.__name__} ({rule})")
     for arg in call.args:
