@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from types import ModuleType
@@ -224,12 +224,16 @@ def _run(call: str, namespace: dict[str, Any]) -> Any:
     return None
 
 
-def all_example_tables(family: str, stages: tuple[int, ...] = (1, 2, 3, 4)) -> Iterator[Any]:
+def all_example_tables(family: str, stages: tuple[int, ...] = (1, 2, 3, 4)) -> list[Any]:
     """``pytest.param(table, marks=stage(k), id=...)`` for every table of the
-    given stages, to parametrize one replay test per table."""
-    for stage in stages:
-        for table in example_tables(family, stage):
-            yield pytest.param(table, marks=pytest.mark.stage(stage), id=table.id)
+    given stages, to parametrize one replay test per table (in a file with no
+    stage mark of its own; :func:`example_params` is for the others). A list,
+    not a generator: a second collection in one process (mutmut) sees it too."""
+    return [
+        pytest.param(table, marks=pytest.mark.stage(stage), id=table.id)
+        for stage in stages
+        for table in example_tables(family, stage)
+    ]
 
 
 # --- clocks and state machines ----------------------------------------------------
