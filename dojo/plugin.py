@@ -134,6 +134,13 @@ PLAIN_TIMER = pytest.StashKey[Timer]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # The marks every kit's tests use, known to the plugin itself.
+    config.addinivalue_line("markers", "stage(n): the stage (1-4) of the kata a test belongs to")
+    config.addinivalue_line(
+        "markers",
+        "perf(workload, reference, naive): a performance or memory test: what it does at "
+        "which size, the reference's cost, and the naive design with its estimated cost",
+    )
     repo = Repo(config.rootpath)
     target, selection = resolve(config, repo)
     worker_input: dict[str, Any] | None = getattr(config, "workerinput", None)
