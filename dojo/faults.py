@@ -56,12 +56,11 @@ def timeout_reason(exc: KataTimeout, perf: Perf | None) -> str:
         after = ""
     else:
         where, after = "", f" after {exc.seconds:g} s"
+    if exc.shortened:
+        where += " (The limit is short because earlier tests of this run timed out too.)"
     if perf is not None:
         return (
             f"too slow{after}: {perf.workload}; the reference takes {perf.reference}; "
             f"{perf.naive}.{where}"
         )
-    text = f"timed out{after}: this looks like an infinite loop.{where}"
-    if exc.shortened:
-        text += " (The limit is short because earlier tests of this run timed out too.)"
-    return text
+    return f"timed out{after}: this looks like an infinite loop.{where}"

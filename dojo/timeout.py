@@ -10,10 +10,11 @@ kit's ini file declares the figures (``kata_timeout``, ``kata_perf_timeout``,
 - a test with a ``timeout(N)`` mark (the state machines, which need room to
   shrink a counterexample): N;
 - any other test: ``kata_timeout``;
-- once ``SHORT_AFTER`` tests of the run have timed out, every later test
-  that is not a ``perf`` test gets ``kata_short_timeout``: the code under test
-  has an infinite loop, and every test that reaches it would otherwise wait
-  the full limit (the report says the limit was shortened and why).
+- once ``SHORT_AFTER`` tests of the run have timed out, every later test gets
+  ``kata_short_timeout``, and a ``perf`` test a third of its budget: the code
+  under test has an infinite loop, and every test that reaches it would
+  otherwise wait the full limit (the report says the limit was shortened and
+  why).
 
 The timer is ``SIGALRM`` (POSIX), raising :class:`KataTimeout`, a
 ``BaseException`` that hypothesis does not catch; it fires again every
@@ -33,6 +34,7 @@ from types import FrameType
 import pytest
 
 SHORT_AFTER = 2
+PERF_SHORTENED = 3  # after SHORT_AFTER timeouts a perf test gets a third of its budget
 RETIMEOUT = 1.0
 # Callbacks whose exceptions Python reports as "ignored" instead of raising:
 # hypothesis times the garbage collector with a gc callback.
@@ -89,12 +91,14 @@ class Limits:
         self.timeouts = 0
 
     def shortened(self, item: pytest.Item) -> bool:
-        return self.timeouts >= SHORT_AFTER and perf_of(item) is None
+        """Whether earlier timeouts of this run shortened this test's limit."""
+        return self.timeouts >= SHORT_AFTER
 
     def seconds(self, item: pytest.Item) -> float:
         """The limit of ``item`` in this run."""
         if perf_of(item) is not None:
-            return self.perf
+            # A third of the budget still leaves the references three times their need.
+            return self.perf / PERF_SHORTENED if self.shortened(item) else self.perf
         if self.shortened(item):
             return self.short
         mark = item.get_closest_marker("timeout")
