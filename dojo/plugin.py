@@ -19,6 +19,7 @@ work; ``docs/DESIGN.md`` draws the whole route of a result:
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -56,8 +57,6 @@ def stage_option(text: str) -> int:
     try:
         return parse_stage(text)
     except ValueError as exc:
-        import argparse
-
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
