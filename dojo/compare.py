@@ -30,6 +30,7 @@ from types import ModuleType
 from typing import Any
 
 from dojo.layout import Repo, Target
+from dojo.report import RunReport, read_report
 from dojo.summary import align
 
 RUNS = 3
@@ -93,29 +94,29 @@ def run_tests(repo: Repo, family: str, stage: int) -> dict[str, TestRun]:
         return {who: _finish_tests(p, report, stage) for who, (p, report) in running.items()}
 
 
-def _finish_tests(process: subprocess.Popen[str], report: Path, stage: int) -> TestRun:
+def _finish_tests(process: subprocess.Popen[str], report_path: Path, stage: int) -> TestRun:
     try:
         output, _ = process.communicate(timeout=TESTS_LIMIT)
     except subprocess.TimeoutExpired:
         process.kill()
         process.communicate()
         return TestRun(error=f"stopped after {TESTS_LIMIT:g} s")
-    if not report.is_file():
+    try:
+        report = read_report(report_path)
+    except ValueError:
         last = output.strip().splitlines()
         return TestRun(error=last[-1] if last else f"pytest exited with {process.returncode}")
-    return read_report(json.loads(report.read_text(encoding="utf-8")), stage)
+    return as_test_run(report, stage)
 
 
-def read_report(data: dict[str, Any], stage: int) -> TestRun:
-    """A ``--kata-report`` file as per-stage counts and failures."""
+def as_test_run(report: RunReport, stage: int) -> TestRun:
+    """A run's report as per-stage counts and failures (file name and test)."""
     run = TestRun(stages={k: StageResult(k) for k in range(1, stage + 1)})
-    for counts in data["stages"]:
-        run.stages[counts["stage"]] = StageResult(
-            counts["stage"], counts["passed"], counts["total"]
-        )
-    for failure in data["failures"]:
-        test = failure["test"].split("/")[-1]
-        run.failures.append((failure["stage"], test, _short(failure["reason"])))
+    for row in report.rows:
+        run.stages[row.stage] = StageResult(row.stage, row.passed or 0, row.total or 0)
+    for failure in report.failures:
+        test = failure.test.split("/")[-1]
+        run.failures.append((failure.stage, test, _short(failure.reason)))
     return run
 
 

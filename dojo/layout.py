@@ -7,6 +7,7 @@ created on first use, the learner's ``katas/F``.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 from dataclasses import dataclass
@@ -17,10 +18,13 @@ LAST_STAGE = STAGES[-1]
 
 
 def parse_stage(text: str) -> int:
-    """A stage number from the command line; ValueError naming the range otherwise."""
+    """A stage number from the command line (the argparse type of ``--stage``, for
+    pytest and ``kata`` alike); ArgumentTypeError naming the range otherwise."""
     if text.strip().isdigit() and int(text) in STAGES:
         return int(text)
-    raise ValueError(f"expected a stage number from {STAGES[0]} to {LAST_STAGE}, got {text!r}")
+    raise argparse.ArgumentTypeError(
+        f"expected a stage number from {STAGES[0]} to {LAST_STAGE}, got {text!r}"
+    )
 
 
 def stage_span(stage: int) -> str:

@@ -19,8 +19,6 @@ work; ``docs/DESIGN.md`` draws the whole route of a result:
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import re
 import sys
@@ -42,6 +40,7 @@ from dojo.layout import LAST_STAGE, STAGES, Repo, Target, parse_stage, stage_spa
 from dojo.loader import Implementation
 from dojo.practice import canonical_args, differences
 from dojo.record import Recorded, record
+from dojo.report import Failure, RunReport, write_report
 from dojo.state import Progress, kata_home, splits
 from dojo.summary import StageRow, attempt_line, split_text, stage_table
 from dojo.tally import Tally
@@ -50,14 +49,6 @@ from dojo.timeout import Limits, Timer, add_ini, perf_of
 from dojo.watchdog import Watchdog
 
 STAGE_FILE = re.compile(r"test_stage(\d+)\.py")
-
-
-def stage_option(text: str) -> int:
-    """argparse type of ``--stage``."""
-    try:
-        return parse_stage(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 _parser: pytest.Parser | None = None  # this run's parser, to compute the kit's own options
@@ -71,7 +62,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kata", "kata dojo")
     group.addoption(
         "--stage",
-        type=stage_option,
+        type=parse_stage,
         default=None,
         metavar="N",
         help="run the tests of stages 1..N (a stage unlocks when the one before it passes).",
@@ -100,6 +91,7 @@ class Run:
     worker: bool  # a pytest-xdist worker: runs tests, records nothing
     nested: bool  # a run inside another (pytester): no watchdog, no hard exit
     practice: list[str] = field(default_factory=list)  # why this run records nothing
+    derandomize: bool = False  # hypothesis runs derandomized (an attempt is on)
     gate: Gate | None = None
     tally: Tally | None = None
     limits: Limits | None = None
@@ -150,18 +142,17 @@ def pytest_configure(config: pytest.Config) -> None:
         profiles.load(config, derandomize=False)
         return
     config.args = selection or [str(repo.tests(target.family))]
-    derandomize = False
     if worker_input is not None:
-        run.stage, derandomize = worker_input["kata_stage"], worker_input["kata_derandomize"]
+        run.stage, run.derandomize = worker_input["kata_stage"], worker_input["kata_derandomize"]
     elif target.learner:
         run.gate = gate(
             repo, target, run.stage, config.getoption("ignore_lock"), config.invocation_params.dir
         )
-        run.stage, derandomize = run.gate.stage, run.gate.attempt_start is not None
+        run.stage, run.derandomize = run.gate.stage, run.gate.attempt_start is not None
         run.practice = _practice(config, run, selection)
     elif run.stage is None:
         run.stage = LAST_STAGE
-    profiles.load(config, derandomize)
+    profiles.load(config, run.derandomize)
     run.tally = Tally(run.stage)
     run.limits = Limits(config)
     run.timer = Timer(target.folder(repo))
@@ -191,7 +182,7 @@ def pytest_configure_node(node: Any) -> None:
     """pytest-xdist: each worker runs the controller's stage with its hypothesis profile."""
     run = node.config.stash[RUN]
     node.workerinput["kata_stage"] = run.stage
-    node.workerinput["kata_derandomize"] = bool(run.gate and run.gate.attempt_start)
+    node.workerinput["kata_derandomize"] = run.derandomize
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -437,17 +428,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Iterator[N
     if run.target is None or run.worker or run.tally is None or config.option.collectonly:
         return result
     outcome = _record(config, run) if run.target.learner else None
-    lines = _table_lines(config, run, outcome)
+    # Read after recording, once: the table and the report show the state it left.
+    progress = Progress(kata_home(run.repo.root)) if run.target.learner else None
+    rows = _rows(run, progress)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.section(f"kata {run.target.family}: {run.target.label}/", sep="=")
-        for line in lines:
+        for line in _table_lines(rows, outcome):
             reporter.write_line(line)
         for line in run.lines:
             reporter.write_line(line, bold=True)
-    report = config.getoption("kata_report")
-    if report:
-        _write_report(Path(report), run, outcome)
+    path = config.getoption("kata_report")
+    if path:
+        write_report(Path(path), _report(run, rows, progress, outcome))
     return result
 
 
@@ -504,11 +497,10 @@ def _result_lines(config: pytest.Config, run: Run, outcome: Recorded) -> list[st
     return lines
 
 
-def _table_lines(config: pytest.Config, run: Run, outcome: Recorded | None) -> list[str]:
-    """The per-stage table, with splits and the attempt line during an attempt."""
+def _rows(run: Run, progress: Progress | None) -> list[StageRow]:
+    """One row per stage: this run's counts, or the stage's state in ``progress``."""
     assert run.target is not None and run.tally is not None
     counts = run.tally.counts()
-    progress = Progress(kata_home(run.repo.root)) if run.target.learner else None
     rows = []
     for k in STAGES:
         if k in counts:
@@ -525,6 +517,11 @@ def _table_lines(config: pytest.Config, run: Run, outcome: Recorded | None) -> l
             rows.append(StageRow(k, state="not started"))
         else:
             rows.append(StageRow(k, state="locked"))
+    return rows
+
+
+def _table_lines(rows: list[StageRow], outcome: Recorded | None) -> list[str]:
+    """The per-stage table, with splits and the attempt line during an attempt."""
     attempt = outcome.attempt if outcome is not None else None
     if attempt is None:
         return stage_table(rows)
@@ -533,28 +530,21 @@ def _table_lines(config: pytest.Config, run: Run, outcome: Recorded | None) -> l
     return [*stage_table(rows), f"Attempt: {attempt_line(attempt, now())}"]
 
 
-def _write_report(path: Path, run: Run, outcome: Recorded | None) -> None:
-    """The run as JSON, for ``kata compare`` and ``kata watch``."""
+def _report(
+    run: Run, rows: list[StageRow], progress: Progress | None, outcome: Recorded | None
+) -> RunReport:
+    """The run as ``--kata-report`` gives it to ``kata compare`` and ``kata watch``."""
     assert run.target is not None and run.tally is not None and run.stage is not None
-    progress = Progress(kata_home(run.repo.root)) if run.target.learner else None
-    data = {
-        "family": run.target.family,
-        "stage": run.stage,
-        "learner": run.target.learner,
-        "recorded": outcome is not None,
-        "why_not": None if outcome is not None else (run.lines[0] if run.lines else None),
-        "passed": run.tally.all_passed() and not run.tally.problems(),
-        "unlocked": progress.unlocked(run.target.family) if progress else None,
-        "stages": [
-            {**vars(c), "state": "passed" if c.all_passed else "failing"}
-            for c in run.tally.counts().values()
-        ],
-        "failures": [
-            {"test": r.nodeid, "stage": r.stage, "kind": r.kind, "reason": r.reason}
-            for r in run.tally.failures()
-        ],
-    }
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return RunReport(
+        family=run.target.family,
+        stage=run.stage,
+        recorded=outcome is not None,
+        why_not=None if outcome is not None else (run.lines[0] if run.lines else None),
+        passed=run.tally.all_passed() and not run.tally.problems(),
+        unlocked=progress.unlocked(run.target.family) if progress else None,
+        rows=[row for row in rows if row.total is not None],
+        failures=[Failure(r.nodeid, r.stage, r.kind, r.reason) for r in run.tally.failures()],
+    )
 
 
 @pytest.hookimpl(trylast=True)

@@ -19,7 +19,6 @@ not a terminal.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import queue
 import select
@@ -41,6 +40,7 @@ from dojo.clock import now as clock_now
 from dojo.clock import parse_stamp
 from dojo.hints import HintLog, next_hint
 from dojo.layout import LAST_STAGE, STAGES, Repo
+from dojo.report import RunReport, read_report
 from dojo.state import Attempts, Progress, kata_home, locked, score, splits
 from dojo.summary import StageRow, attempt_line, split_text, stage_table
 
@@ -53,87 +53,6 @@ TICK = 1.0  # seconds between clock refreshes
 POLL = 0.05  # seconds between looks at a running run
 KEYS = "q quit  r rerun  h hint  s spec  o full output"
 PANEL, STATUS = "panel", "status"  # what is new on the panel, for a screen that prints lines
-
-
-# --- the runner's report --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Failure:
-    test: str
-    stage: int
-    kind: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class RunReport:
-    """What the runner's ``--kata-report`` file says about one run."""
-
-    family: str
-    stage: int
-    recorded: bool
-    why_not: str | None
-    passed: bool  # every test of stages 1..stage passed
-    unlocked: int  # the highest unlocked stage after the run
-    rows: list[StageRow]
-    failures: list[Failure]
-
-
-def read_report(path: Path) -> RunReport:
-    """The report the runner wrote to ``path``; ValueError if it is missing or unusable.
-
-    The one place that knows the report's layout::
-
-        {"family": str, "stage": int, "recorded": bool, "why_not": str | null,
-         "passed": bool, "unlocked": int,
-         "stages": [{"stage": k, "passed": int, "failed": int,
-                     "not_implemented": int, "total": int, "state": str}],
-         "failures": [{"test": nodeid, "stage": k, "kind": str, "reason": str}]}
-    """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError("the run wrote no report") from None
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"the run's report is unreadable ({exc})") from None
-    try:
-        return RunReport(
-            family=_typed(data["family"], str),
-            stage=_typed(data["stage"], int),
-            recorded=_typed(data["recorded"], bool),
-            why_not=_typed(data["why_not"], str, optional=True),
-            passed=_typed(data["passed"], bool),
-            unlocked=_typed(data["unlocked"], int),
-            rows=[
-                StageRow(
-                    _typed(s["stage"], int),
-                    *(
-                        _typed(s[k], int, optional=True)
-                        for k in ("passed", "failed", "not_implemented", "total")
-                    ),
-                    state=_typed(s["state"], str),
-                )
-                for s in data["stages"]
-            ],
-            failures=[
-                Failure(
-                    _typed(f["test"], str),
-                    _typed(f["stage"], int),
-                    _typed(f["kind"], str),
-                    _typed(f["reason"], str),
-                )
-                for f in data["failures"]
-            ],
-        )
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"the run's report is not as expected ({exc!r})") from None
-
-
-def _typed(value: Any, kind: type, optional: bool = False) -> Any:
-    if (value is None and optional) or (type(value) is kind):
-        return value
-    raise TypeError(f"expected {kind.__name__}, got {value!r}")
 
 
 # --- one run in a fresh process ---------------------------------------------------

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from dojo.layout import Repo
+from dojo.report import read_report
 from dojo.state import Attempts, kata_home
-from dojo.watch import Line, Watcher, is_source, read_report
+from dojo.watch import Line, Watcher, is_source
 from tests.watch.conftest import ToyKit
 
 REPORT = {
