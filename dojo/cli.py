@@ -33,7 +33,7 @@ from dojo.compare import (
     render_bench,
     render_compare,
 )
-from dojo.hints import HintLog, debrief_file, next_hint, seen_hints
+from dojo.hints import HintLog, next_hint, seen_hints
 from dojo.layout import LAST_STAGE, STAGES, Repo, locked_sentence, parse_stage
 from dojo.markdown import print_markdown
 from dojo.state import (
@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("list", cmd_list, "families, progress, attempt on, best score")
     show = command("show", cmd_show, "print the spec of the current or an unlocked stage")
     show.add_argument("family", metavar="F")
-    show.add_argument("--stage", type=_stage, metavar="N", help="an unlocked stage")
+    show.add_argument("--stage", type=parse_stage, metavar="N", help="an unlocked stage")
     hint = command("hint", cmd_hint, "show the next hint of the current stage (recorded)")
     hint.add_argument("family", metavar="F")
     hint.add_argument("--all", action="store_true", help="show the hints already seen")
@@ -222,13 +222,6 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
-
-
-def _stage(text: str) -> int:
-    try:
-        return parse_stage(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _minutes(text: str) -> int:
@@ -368,7 +361,7 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
             locked_sentence(family, stage, unlocked, ctx.command(family, unlocked)), code=LOCKED
         )
     text = ctx.repo.spec(family, stage).read_text(encoding="utf-8")
-    debrief = debrief_file(ctx.repo, family, stage)
+    debrief = ctx.repo.debrief(family, stage)
     if ctx.progress.passed(family, stage) and debrief.is_file():
         text += "\n" + debrief.read_text(encoding="utf-8")
     print_markdown(text, sys.stdout)
@@ -603,9 +596,9 @@ def cmd_compare(ctx: Context, args: argparse.Namespace) -> int:
         raise KataError(f"{family} has no performance workload (tests/{family}/workload.py)")
     report = compare(ctx.repo, family, ctx.progress.unlocked(family), args.sizes, args.limit)
     report["debriefs"] = [
-        ctx.relative(debrief_file(ctx.repo, family, k))
+        ctx.relative(ctx.repo.debrief(family, k))
         for k in STAGES
-        if ctx.progress.passed(family, k) and debrief_file(ctx.repo, family, k).is_file()
+        if ctx.progress.passed(family, k) and ctx.repo.debrief(family, k).is_file()
     ]
     if args.json:
         print(json.dumps(report, indent=2))

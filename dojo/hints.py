@@ -43,14 +43,6 @@ HINTS_FILE = "hints.json"
 HINT_HEADING = re.compile(r"^## Hint (\d+)\s*$", re.MULTILINE)
 
 
-def hints_file(repo: Repo, family: str, stage: int) -> Path:
-    return repo.hints(family, stage)
-
-
-def debrief_file(repo: Repo, family: str, stage: int) -> Path:
-    return repo.debrief(family, stage)
-
-
 def parse_hints(text: str) -> list[str]:
     """The hints of a hints file, in order: each section's text with its heading.
 
@@ -71,7 +63,7 @@ def parse_hints(text: str) -> list[str]:
 
 def read_hints(repo: Repo, family: str, stage: int) -> list[str]:
     """The hints of ``stage`` of ``family``; [] when the stage has no hints file."""
-    path = hints_file(repo, family, stage)
+    path = repo.hints(family, stage)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

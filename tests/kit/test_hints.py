@@ -8,28 +8,18 @@ test a debrief cites exists in that stage or an earlier one.
 
 from __future__ import annotations
 
-import importlib
 import re
 from pathlib import Path
 
 import pytest
 
-from dojo.hints import debrief_file, hints_file, parse_hints
+from dojo.hints import parse_hints
 from dojo.layout import STAGES, Repo
+from tests.kit.stage_api import later_names
 
 REPO = Repo(Path(__file__).resolve().parents[2])
 FAMILIES = REPO.families()
 PER_STAGE = [(f, s) for f in FAMILIES for s in STAGES]
-
-
-def later_names(family: str, stage: int) -> set[str]:
-    """The public names stages after ``stage`` add, minus those it already has."""
-    api = importlib.import_module(f"tests.{family}.api").STAGE_API
-
-    def names(stages: list[int]) -> set[str]:
-        return {n for s in stages for name, added in api[s].items() for n in (name, *added)}
-
-    return names([s for s in STAGES if s > stage]) - names([s for s in STAGES if s <= stage])
 
 
 def mentions(text: str, name: str) -> bool:
@@ -47,11 +37,11 @@ def mentions(text: str, name: str) -> bool:
 
 @pytest.mark.parametrize(("family", "stage"), PER_STAGE)
 def test_every_stage_has_two_or_three_hints_and_a_debrief(family: str, stage: int) -> None:
-    path = hints_file(REPO, family, stage)
+    path = REPO.hints(family, stage)
     assert path.is_file(), f"{REPO.relative(path)} is missing"
     hints = parse_hints(path.read_text(encoding="utf-8"))
     assert 2 <= len(hints) <= 3, f"{REPO.relative(path)} has {len(hints)} hints; expected 2 or 3"
-    debrief = debrief_file(REPO, family, stage)
+    debrief = REPO.debrief(family, stage)
     assert debrief.is_file(), f"{REPO.relative(debrief)} is missing"
     assert len(debrief.read_text(encoding="utf-8").split()) > 50, f"{debrief} is too short"
 
@@ -59,7 +49,7 @@ def test_every_stage_has_two_or_three_hints_and_a_debrief(family: str, stage: in
 @pytest.mark.parametrize(("family", "stage"), PER_STAGE)
 def test_no_hint_or_debrief_names_what_a_later_stage_adds(family: str, stage: int) -> None:
     later = later_names(family, stage)
-    for path in (hints_file(REPO, family, stage), debrief_file(REPO, family, stage)):
+    for path in (REPO.hints(family, stage), REPO.debrief(family, stage)):
         text = path.read_text(encoding="utf-8")
         named = sorted(name for name in later if mentions(text, name))
         assert not named, f"{REPO.relative(path)} names {named}, added by a later stage"
@@ -74,7 +64,7 @@ def test_the_tests_a_debrief_cites_exist_by_its_stage(family: str, stage: int) -
         for path in REPO.tests(family).glob(f"test_stage{k}.py")
     )
     defined = set(re.findall(r"^def (test_\w+)", sources, re.MULTILINE))
-    debrief = debrief_file(REPO, family, stage)
+    debrief = REPO.debrief(family, stage)
     cited = set(re.findall(r"`(test_\w+)`", debrief.read_text(encoding="utf-8")))
     assert cited <= defined, (
         f"{REPO.relative(debrief)} cites unknown tests {sorted(cited - defined)}"
