@@ -29,16 +29,11 @@ from dojo.layout import STAGES, Repo
 from dojo.loader import load_package
 from dojo.plugin import STAGE_FILE, item_stage
 from dojo.testing import ExampleTable, SpecTableError, example_tables
+from tests.kit.stage_api import later_names, stage_api
 
 REPO = Repo(Path(__file__).resolve().parents[2])
 FAMILIES = REPO.families()
 
-Api = dict[int, dict[str, frozenset[str]]]
-
-
-def stage_api(family: str) -> Api:
-    """``STAGE_API`` of ``tests/F/api.py``: the public names each stage adds."""
-    return importlib.import_module(f"tests.{family}.api").STAGE_API
 
 
 def public_names(module: ModuleType) -> set[str]:
@@ -149,13 +144,8 @@ def assert_prefix_signature(name: str, starter: object, reference: object) -> No
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_no_spec_or_starter_mentions_a_name_a_later_stage_adds(family: str) -> None:
-    api = stage_api(family)
-
-    def names(stages: list[int]) -> set[str]:
-        return {n for s in stages for name, added in api[s].items() for n in (name, *added)}
-
     for stage in STAGES:
-        later = names([s for s in STAGES if s > stage]) - names([s for s in STAGES if s <= stage])
+        later = later_names(family, stage)
         texts = {REPO.relative(REPO.spec(family, stage)): REPO.spec(family, stage).read_text()}
         if stage == 1:
             starter = REPO.starter(family) / "__init__.py"
