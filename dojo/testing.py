@@ -383,18 +383,25 @@ def check_returns(
 
     On failure (an AssertionError, so that hypothesis adds its falsifying
     example below it) the message names the call with its arguments, what came
-    back, what was expected and ``rule``: ``get('a') returned None; expected
-    '1' (a key lives while clock() < set time + ttl)``. Returns the value.
+    back (or what it raised), what was expected and ``rule``: ``get('a')
+    returned None; expected '1' (a key lives while clock() < set time + ttl)``.
+    Returns the value.
     """
     __tracebackhide__ = True
     call = render_call(function, *args, **kwargs)
-    actual = function(*args, **kwargs)
+    why = f" ({rule})" if rule else ""
+    try:
+        actual = function(*args, **kwargs)
+    except NotImplementedError:
+        raise  # a stub still to write: the runner reports it as "not implemented"
+    except Exception as exc:
+        raise AssertionError(
+            f"{call} raised {type(exc).__name__}({exc}); expected {short(expected)}{why}"
+        ) from exc
     if isinstance(expected, list):
         assert_same_list(actual, expected, call, rule)
     elif not same(actual, expected):
-        raise AssertionError(
-            f"{call} returned {short(actual)}; expected {short(expected)} ({rule})"
-        )
+        raise AssertionError(f"{call} returned {short(actual)}; expected {short(expected)}{why}")
     return actual
 
 
@@ -412,20 +419,21 @@ def check_raises(
     """
     __tracebackhide__ = True
     call = render_call(function, *args, **kwargs)
+    why = f" ({rule})" if rule else ""
     try:
         actual = function(*args, **kwargs)
     except error as exc:
         if not str(exc):
-            message = f"{call} raised {error.__name__} with no message ({rule})"
+            message = f"{call} raised {error.__name__} with no message{why}"
             raise AssertionError(message) from exc
         return exc
     except NotImplementedError:
         raise  # a stub still to write: the runner reports it as "not implemented"
     except Exception as exc:
         raise AssertionError(
-            f"{call} raised {type(exc).__name__}({exc}); expected {error.__name__} ({rule})"
+            f"{call} raised {type(exc).__name__}({exc}); expected {error.__name__}{why}"
         ) from exc
-    raise AssertionError(f"{call} returned {short(actual)}; expected {error.__name__} ({rule})")
+    raise AssertionError(f"{call} returned {short(actual)}; expected {error.__name__}{why}")
 
 
 def replay_lists(
@@ -469,37 +477,13 @@ class ModelMachine(RuleBasedStateMachine):
 def check_result(
     method: Callable[..., Any], args: tuple[Any, ...], expected: Any, rule: str = ""
 ) -> Any:
-    """Call ``method(*args)`` and check what it does, as a spec row would.
-
-    ``expected`` is the exact result (compared with :func:`same`) or an
-    exception class the call must raise, with a message. A failure names the
-    call, what came back, what was expected and the rule:
-    ``deposit(1, 'a', 0) returned 10; expected ValueError (amounts are
-    positive)``. A stub's NotImplementedError goes through untouched, so the
-    runner reports it as "not implemented". Returns the call's result (None
-    when it raised as expected).
+    """Call ``method(*args)`` and check what it does, as a spec row would:
+    ``expected`` is the exact result (:func:`check_returns`) or an exception
+    class the call must raise with a message (:func:`check_raises`). Returns
+    the call's result (None when it raised as expected).
     """
     __tracebackhide__ = True
-    raising = isinstance(expected, type) and issubclass(expected, BaseException)
-
-    def failure(outcome: str) -> str:
-        wanted = expected.__name__ if raising else repr(expected)
-        why = f" ({rule})" if rule else ""
-        return f"{render_call(method, *args)} {outcome}; expected {wanted}{why}"
-
-    try:
-        actual = method(*args)
-    except NotImplementedError:
-        raise
-    except Exception as exc:
-        if raising and isinstance(exc, expected):
-            if not str(exc):
-                raise AssertionError(
-                    f"{render_call(method, *args)} raised {expected.__name__} with no message; "
-                    "an exception says what was wrong"
-                ) from exc
-            return None
-        raise AssertionError(failure(f"raised {type(exc).__name__}: {exc}")) from exc
-    if raising or not same(actual, expected):
-        raise AssertionError(failure(f"returned {actual!r}"))
-    return actual
+    if isinstance(expected, type) and issubclass(expected, BaseException):
+        check_raises(expected, rule, method, *args)
+        return None
+    return check_returns(expected, rule, method, *args)
